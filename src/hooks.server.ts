@@ -1,0 +1,32 @@
+import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
+import { bootstrap } from '$lib/server/bootstrap';
+import { authenticate } from '$lib/server/auth/principal';
+import { errorResponse } from '$lib/server/http/api';
+import { attachRealtime } from '$lib/server/realtime/realtime';
+
+export const init: ServerInit = async () => {
+	await bootstrap();
+	attachRealtime();
+};
+
+export const handle: Handle = async ({ event, resolve }) => {
+	let auth: ReturnType<App.Locals['auth']> | undefined;
+	event.locals.auth = () => (auth ??= authenticate(event.request, event.url, event.cookies));
+
+	const response = await resolve(event);
+	// Under /api every error speaks the API's envelope, also the ones SvelteKit
+	// produces itself (unknown route, method not allowed).
+	if (event.url.pathname.startsWith('/api/') && response.status >= 400 && !response.headers.get('content-type')?.includes('json')) {
+		const message = response.status === 404 ? 'not found' : response.status === 405 ? 'method not allowed' : (await response.text()) || 'error';
+		const headers: Record<string, string> = {};
+		const allow = response.headers.get('allow');
+		if (allow) headers.allow = allow;
+		return errorResponse(response.status, message, headers);
+	}
+	return response;
+};
+
+export const handleError: HandleServerError = ({ error, event, status }) => {
+	if (status !== 404) console.error(`${event.request.method} ${event.url.pathname}:`, error);
+	return { message: status === 404 ? 'Not found' : 'Internal error' };
+};

@@ -1,0 +1,34 @@
+// Configuration from the environment, read once. Defaults are documented in README.md.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+function port(name: string, fallback: number): number {
+	const raw = process.env[name];
+	if (raw === undefined || raw === '') return fallback;
+	const n = Number(raw);
+	if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${name} must be a port number (1-65535), got "${raw}"`);
+	return n;
+}
+
+function optional(name: string): string | undefined {
+	const v = process.env[name];
+	return v === undefined || v === '' ? undefined : v;
+}
+
+const dataDir = path.resolve(optional('DATA_DIR') ?? './data');
+
+export const config = {
+	port: port('PORT', 1984),
+	rtspPort: port('RTSP_PORT', 8554),
+	rtmpPort: port('RTMP_PORT', 1935),
+	dataDir,
+	databaseUrl: optional('DATABASE_URL') ?? `file:${path.join(dataDir, 'vantage.db')}`,
+	adminUsername: optional('ADMIN_USERNAME') ?? 'admin',
+	adminPassword: optional('ADMIN_PASSWORD'),
+	jwtSecret: optional('JWT_SECRET'),
+	publicUrl: optional('PUBLIC_URL')?.replace(/\/+$/, ''),
+	/** Where prisma/ lives: the project root, set by server.js; the working directory otherwise. */
+	appRoot: path.resolve(optional('VANTAGE_ROOT') ?? '.')
+};
+
+export const version: string = JSON.parse(readFileSync(path.join(config.appRoot, 'package.json'), 'utf8')).version;

@@ -1,0 +1,14 @@
+import { Server } from 'socket.io';
+
+/**
+ * In `vite dev`, hosts socket.io on the dev server, as server.js does in production.
+ * @returns {import('vite').Plugin}
+ */
+export function realtimeDevPlugin() {
+	return {
+		name: 'vantage-realtime',
+		configureServer(server) {
+			if (server.httpServer) globalThis.__vantageIo = new Server(server.httpServer);
+		}
+	};
+}

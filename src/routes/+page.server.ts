@@ -1,0 +1,16 @@
+import type { PageServerLoad } from './$types';
+import { pageUser } from '$lib/server/auth/page-guard';
+import { visibleCameras } from '$lib/server/cameras/cameras';
+import { adminCamera, viewerCamera } from '$lib/server/cameras/views';
+import { redactSource } from '$lib/server/cameras/source';
+
+export const load: PageServerLoad = async ({ locals, url }) => {
+	const user = await pageUser(locals, url);
+	const cameras = await visibleCameras(user);
+	return {
+		admin: user.role === 'admin',
+		cameras: cameras.map((c) =>
+			user.role === 'admin' ? { ...adminCamera(c), source: redactSource(c.source) } : { ...viewerCamera(c), name: null, source: null }
+		)
+	};
+};

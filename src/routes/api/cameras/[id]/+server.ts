@@ -1,0 +1,25 @@
+import { json } from '@sveltejs/kit';
+import type { RequestHandler } from './$types';
+import { endpoint, onlyFields, readJsonObject } from '$lib/server/http/api';
+import { requireAdmin, requireUser } from '$lib/server/auth/principal';
+import { CAMERA_FIELDS, deleteCamera, updateCamera, visibleCamera } from '$lib/server/cameras/cameras';
+import { adminCamera, viewerCamera } from '$lib/server/cameras/views';
+
+export const GET: RequestHandler = endpoint(async ({ params, locals }) => {
+	const user = requireUser(await locals.auth());
+	const camera = await visibleCamera(user, params.id);
+	return json(user.role === 'admin' ? adminCamera(camera) : viewerCamera(camera));
+});
+
+export const PATCH: RequestHandler = endpoint(async ({ params, request, locals }) => {
+	requireAdmin(await locals.auth());
+	const body = await readJsonObject(request);
+	onlyFields(body, CAMERA_FIELDS);
+	return json(adminCamera(await updateCamera(params.id, body)));
+});
+
+export const DELETE: RequestHandler = endpoint(async ({ params, locals }) => {
+	requireAdmin(await locals.auth());
+	await deleteCamera(params.id);
+	return new Response(null, { status: 204 });
+});

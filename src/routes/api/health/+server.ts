@@ -1,0 +1,4 @@
+import { json } from '@sveltejs/kit';
+import { version } from '$lib/server/config';
+
+export const GET = () => json({ ok: true, version });
