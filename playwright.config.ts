@@ -1,0 +1,30 @@
+import { defineConfig } from '@playwright/test';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+// Debian's Chromium (scripts/setup.sh installs it); Playwright's own browser download can't work offline.
+const port = Number(process.env.E2E_PORT ?? 19851);
+const dataDir = mkdtempSync(path.join(tmpdir(), 'vantage-e2e-'));
+
+export default defineConfig({
+	testDir: 'tests/e2e',
+	outputDir: 'test-results/e2e',
+	timeout: 60_000,
+	workers: 1,
+	reporter: [['list']],
+	use: {
+		baseURL: `http://127.0.0.1:${port}`,
+		launchOptions: {
+			executablePath: '/usr/bin/chromium',
+			args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+		}
+	},
+	webServer: {
+		command: 'node server.js',
+		url: `http://127.0.0.1:${port}/api/health`,
+		reuseExistingServer: false,
+		timeout: 60_000,
+		env: { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_PASSWORD: 'e2e-admin-password', RTSP_PORT: '18554' }
+	}
+});
