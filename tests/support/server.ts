@@ -53,7 +53,7 @@ async function waitHealthy(base: string, child: ChildProcess, output: () => stri
 
 export async function startServer(provider: Provider, env: Record<string, string> = {}): Promise<TestServer> {
 	const dataDir = mkdtempSync(path.join(tmpdir(), 'vantage-test-'));
-	const pgDb = provider === 'postgresql' ? await createPostgresDatabase() : undefined;
+	const pgDb = provider === 'postgresql' ? await createPostgresDatabase('vantage_test') : undefined;
 	const port = await freePort();
 	const base = `http://127.0.0.1:${port}`;
 	let log = '';

@@ -28,11 +28,16 @@ export const tokenFor = (u: { id: string; username: string; role: string; tokenV
 	issueToken({ sub: u.id, username: u.username, role: u.role, tv: u.tokenVersion });
 
 /** Changes the caller's own password; every older token and session of theirs stops working. */
-export async function changeOwnPassword(userId: string, current: unknown, next: unknown) {
+export async function changeOwnPassword(userId: string, current: unknown, next: unknown, address: string) {
 	const user = await db.user.findUnique({ where: { id: userId } });
 	if (!user) throw new ApiError(401, 'token revoked');
-	if (typeof current !== 'string' || !(await verifyPassword(user.passwordHash, current)))
+	// Guessing the current password is throttled like logging in.
+	const wait = loginLimiter.check(address, user.username);
+	if (wait > 0) throw new ApiError(429, `too many attempts: try again in ${wait} s`, { 'Retry-After': String(wait) });
+	if (typeof current !== 'string' || !(await verifyPassword(user.passwordHash, current))) {
+		loginLimiter.failed(address, user.username);
 		throw new ApiError(400, 'current password is wrong');
+	}
 	const problem = passwordProblem(next);
 	if (problem) throw new ApiError(400, problem);
 	const [updated] = await db.$transaction([

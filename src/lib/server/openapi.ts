@@ -1,0 +1,839 @@
+// The OpenAPI 3.1 description of the native REST API (document 000 and the
+// admin endpoints around it), served at GET /api/openapi.json.
+//
+// Plain data, no imports: tests/openapi.test.ts loads it without SvelteKit and
+// checks it against every src/routes/api/**/+server.ts (both directions), so a
+// route added or removed without touching this file fails the test.
+//
+// Validation limits below mirror src/lib/server/cameras/cameras.ts,
+// cameras/source.ts, users/users.ts and auth/password.ts; the test compares the
+// ones it can read from those files.
+
+const schema = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const parameter = (name: string) => ({ $ref: `#/components/parameters/${name}` });
+const response = (name: string) => ({ $ref: `#/components/responses/${name}` });
+
+const JSON_TYPE = 'application/json';
+const jsonBody = (s: object, examples?: Record<string, { summary?: string; value: unknown }>) => ({
+	[JSON_TYPE]: { schema: s, ...(examples ? { examples } : {}) }
+});
+
+// Who may call: a JWT in the Authorization header or in ?token=, or the browser's session cookie.
+const signedIn = [{ bearerAuth: [] }, { tokenQuery: [] }, { sessionCookie: [] }];
+const open: never[] = [];
+
+// Responses that every signed-in / admin-only operation can give.
+const userErrors = { '401': response('Unauthorized') };
+const adminErrors = { '401': response('Unauthorized'), '403': response('Forbidden') };
+
+// Examples from document 000 (HOST is the server's host name).
+const CAMERA_A = { id: 'a3f9c12d8e4b', label: 'Ngã tư An Sương', lat: 10.823145, lon: 106.629732 };
+const CAMERA_B = { id: 'b7e2a1f4c3d9', label: 'Cầu Bình Lợi', lat: 10.834211, lon: 106.710445 };
+const CAMERA_NO_POSITION = { id: 'c9d3b2e1a4f8', label: '', lat: null, lon: null };
+const ADMIN_CAMERA = {
+	id: CAMERA_A.id,
+	name: 'camera_01',
+	label: CAMERA_A.label,
+	lat: CAMERA_A.lat,
+	lon: CAMERA_A.lon,
+	source: 'rtsp://192.168.1.64:554/Streaming/Channels/101',
+	enabled: true,
+	keepalive: false,
+	tags: ['district-12'],
+	createdAt: '2025-01-15T08:30:00.000Z',
+	updatedAt: '2025-01-15T08:30:00.000Z'
+};
+const streamUrlsFor = (id: string, token = '...') => ({
+	ws_url: `ws://HOST:1984/api/proxy/ws?id=${id}&token=${token}`,
+	hls_url: `http://HOST:1984/api/proxy/hls?id=${id}&token=${token}`,
+	frame_url: `http://HOST:1984/api/proxy/frame?id=${id}&token=${token}`,
+	mp4_url: `http://HOST:1984/api/proxy/mp4?id=${id}&token=${token}`,
+	rtsp_url: `rtsp://HOST:8554/${id}`
+});
+
+// What a camera accepts on create and patch (CAMERA_FIELDS).
+const cameraInputProperties = {
+	name: {
+		type: 'string',
+		description:
+			'Original stream name, shown to admins only. Letters, digits, "_", "-", "." and "/" between parts; starts with a letter or digit; must not look like a camera id (12 hex characters). Unique.',
+		minLength: 1,
+		maxLength: 128,
+		pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*(\\/[A-Za-z0-9_.-]+)*$',
+		not: { pattern: '^[0-9a-f]{12}$' },
+		examples: ['camera_01', 'district-12/gate.north']
+	},
+	label: { type: 'string', maxLength: 200, description: 'Public label (trimmed). Default "".', examples: ['Ngã tư An Sương'] },
+	lat: {
+		type: ['number', 'null'],
+		minimum: -90,
+		maximum: 90,
+		description: 'Latitude (WGS 84). Given together with lon; both null for no position.'
+	},
+	lon: {
+		type: ['number', 'null'],
+		minimum: -180,
+		maximum: 180,
+		description: 'Longitude (WGS 84). Given together with lat; both null for no position.'
+	},
+	source: {
+		type: 'string',
+		maxLength: 2048,
+		description:
+			'Where the video comes from: an rtsp://, rtsps://, rtmp://, http://, https:// URL with a host, file:///absolute/path of a file on the server, or "push" (the camera publishes to the server).',
+		anyOf: [{ const: 'push' }, { pattern: '^(rtsps?|rtmp|https?|file)://' }],
+		examples: ['rtsp://user:pass@192.168.1.64:554/Streaming/Channels/101', 'push']
+	},
+	enabled: { type: 'boolean', description: 'Default true.' },
+	keepalive: { type: 'boolean', description: 'Keep pulling the source with no viewer. Default false.' },
+	tags: {
+		type: 'array',
+		items: { type: 'string', minLength: 1, maxLength: 64 },
+		maxItems: 32,
+		description: 'Free-form tags; duplicates are dropped. Default [].'
+	}
+};
+
+const userInputProperties = {
+	username: {
+		type: 'string',
+		pattern: '^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$',
+		description: '1-64 letters, digits, "_", ".", "@" or "-", starting with a letter or digit.'
+	},
+	password: { type: 'string', minLength: 8, maxLength: 256, writeOnly: true },
+	role: { ...schema('Role'), description: 'Default viewer.' },
+	cameras: { ...schema('CameraRights'), description: 'Default [] (no camera).' }
+};
+
+const schemas = {
+	Error: {
+		type: 'object',
+		description: 'Every error of the native API.',
+		required: ['error'],
+		properties: { error: { type: 'string', description: 'What went wrong, for a person to read.' } },
+		examples: [{ error: 'camera not found' }]
+	},
+	CameraId: {
+		type: 'string',
+		pattern: '^[0-9a-f]{12}$',
+		description: "A camera's anonymous public id (12 lowercase hex characters), used in every URL; the original name never appears.",
+		examples: ['a3f9c12d8e4b']
+	},
+	Role: { type: 'string', enum: ['admin', 'operator', 'viewer'] },
+	CameraRights: {
+		description: 'The cameras a user may see: "*" (every camera, also ones added later) or a list of camera ids. Admins always see "*".',
+		oneOf: [{ const: '*' }, { type: 'array', items: schema('CameraId') }],
+		examples: ['*', ['a3f9c12d8e4b', 'b7e2a1f4c3d9']]
+	},
+
+	LoginRequest: {
+		type: 'object',
+		required: ['username', 'password'],
+		properties: { username: { type: 'string', minLength: 1 }, password: { type: 'string', minLength: 1 } }
+	},
+	LoginResponse: {
+		type: 'object',
+		required: ['token', 'username', 'role'],
+		properties: {
+			token: { type: 'string', description: 'HS256 JWT, valid 24 hours. Send as "Authorization: Bearer <token>" or ?token=.' },
+			username: { type: 'string' },
+			role: schema('Role')
+		}
+	},
+	CurrentUser: {
+		type: 'object',
+		required: ['username', 'role'],
+		properties: { username: { type: 'string' }, role: schema('Role') }
+	},
+	PasswordChange: {
+		type: 'object',
+		required: ['currentPassword', 'newPassword'],
+		additionalProperties: false,
+		properties: {
+			currentPassword: { type: 'string', writeOnly: true },
+			newPassword: { type: 'string', minLength: 8, maxLength: 256, writeOnly: true }
+		}
+	},
+	Ok: { type: 'object', required: ['ok'], properties: { ok: { const: true } } },
+	Health: {
+		type: 'object',
+		required: ['ok', 'version'],
+		properties: { ok: { const: true }, version: { type: 'string', examples: ['0.1.0'] } }
+	},
+
+	CameraListItem: {
+		type: 'object',
+		description: 'An item of GET /api/cameras: no stream URL, only id, label and position. `name` is present for admins only.',
+		required: ['id', 'label', 'lat', 'lon'],
+		properties: {
+			id: schema('CameraId'),
+			name: { type: 'string', description: 'Admins only.' },
+			label: { type: 'string' },
+			lat: { type: ['number', 'null'] },
+			lon: { type: ['number', 'null'] }
+		}
+	},
+	CameraFeatureCollection: {
+		type: 'object',
+		description: 'GET /api/cameras?format=geojson. Coordinates are [lon, lat] (GeoJSON order); a camera with no position has geometry null.',
+		required: ['type', 'features'],
+		properties: {
+			type: { const: 'FeatureCollection' },
+			features: {
+				type: 'array',
+				items: {
+					type: 'object',
+					required: ['type', 'geometry', 'properties'],
+					properties: {
+						type: { const: 'Feature' },
+						geometry: {
+							oneOf: [
+								{
+									type: 'object',
+									required: ['type', 'coordinates'],
+									properties: {
+										type: { const: 'Point' },
+										coordinates: { type: 'array', prefixItems: [{ type: 'number' }, { type: 'number' }], minItems: 2, maxItems: 2 }
+									}
+								},
+								{ type: 'null' }
+							]
+						},
+						properties: {
+							type: 'object',
+							required: ['id', 'label'],
+							properties: { id: schema('CameraId'), name: { type: 'string', description: 'Admins only.' }, label: { type: 'string' } }
+						}
+					}
+				}
+			}
+		}
+	},
+	Camera: {
+		type: 'object',
+		description: 'The whole camera, as admins see it.',
+		required: ['id', 'name', 'label', 'lat', 'lon', 'source', 'enabled', 'keepalive', 'tags', 'createdAt', 'updatedAt'],
+		properties: {
+			id: schema('CameraId'),
+			...cameraInputProperties,
+			createdAt: { type: 'string', format: 'date-time', readOnly: true },
+			updatedAt: { type: 'string', format: 'date-time', readOnly: true }
+		}
+	},
+	CameraView: {
+		type: 'object',
+		description: 'A camera as a non-admin user granted it sees it: no name, no source.',
+		required: ['id', 'label', 'lat', 'lon', 'enabled', 'tags'],
+		properties: {
+			id: schema('CameraId'),
+			label: { type: 'string' },
+			lat: { type: ['number', 'null'] },
+			lon: { type: ['number', 'null'] },
+			enabled: { type: 'boolean' },
+			tags: { type: 'array', items: { type: 'string' } }
+		}
+	},
+	CameraInput: {
+		type: 'object',
+		description: 'A new camera. lat and lon are given together (or both null).',
+		required: ['name', 'source'],
+		additionalProperties: false,
+		dependentRequired: { lat: ['lon'], lon: ['lat'] },
+		properties: cameraInputProperties
+	},
+	CameraPatch: {
+		type: 'object',
+		description: 'The fields to change; the others stay. After the change lat and lon must both be numbers or both null.',
+		additionalProperties: false,
+		properties: cameraInputProperties
+	},
+
+	Stream: {
+		type: 'object',
+		description: 'A camera the user may open, with ready-to-use URLs carrying a token. `name` is present for admins only.',
+		required: ['id', 'ws_url', 'hls_url', 'frame_url', 'mp4_url', 'rtsp_url'],
+		properties: {
+			id: schema('CameraId'),
+			name: { type: 'string', description: 'Admins only.' },
+			ws_url: { type: 'string', format: 'uri', description: 'WebSocket for video-stream.js (WebRTC / MSE / HLS).' },
+			hls_url: { type: 'string', format: 'uri', description: 'HLS playlist (application/vnd.apple.mpegurl).' },
+			frame_url: { type: 'string', format: 'uri', description: 'One keyframe as MP4 (video/mp4).' },
+			mp4_url: { type: 'string', format: 'uri', description: 'Continuous fragmented MP4 (video/mp4).' },
+			rtsp_url: { type: 'string', format: 'uri', description: 'Anonymous RTSP restream: rtsp://HOST:RTSP_PORT/<id>.' }
+		}
+	},
+	RtspUrl: {
+		type: 'object',
+		required: ['stream_id', 'rtsp_url', 'rtsp_port', 'note'],
+		properties: {
+			stream_id: schema('CameraId'),
+			rtsp_url: { type: 'string', format: 'uri' },
+			rtsp_port: { type: 'string', description: 'The RTSP port, as a string (document 000).', examples: ['8554'] },
+			note: { type: 'string' }
+		}
+	},
+
+	User: {
+		type: 'object',
+		required: ['username', 'role', 'cameras', 'createdAt'],
+		properties: {
+			username: { type: 'string' },
+			role: schema('Role'),
+			cameras: schema('CameraRights'),
+			createdAt: { type: 'string', format: 'date-time' }
+		}
+	},
+	UserInput: {
+		type: 'object',
+		required: ['username', 'password'],
+		additionalProperties: false,
+		properties: userInputProperties
+	},
+	UserPatch: {
+		type: 'object',
+		description:
+			'The fields to change. A new password ends the user\'s tokens and sessions. `username` cannot be changed (if given, it must be the current one). `cameras` replaces the whole list.',
+		additionalProperties: false,
+		properties: {
+			username: { type: 'string', description: 'Must equal the username in the path.' },
+			password: userInputProperties.password,
+			role: schema('Role'),
+			cameras: schema('CameraRights')
+		}
+	}
+};
+
+const errorContent = (examples: Record<string, string>) =>
+	jsonBody(
+		schema('Error'),
+		Object.fromEntries(Object.entries(examples).map(([name, error]) => [name, { value: { error } }]))
+	);
+
+const responses = {
+	BadRequest: {
+		description: 'The request is malformed or fails validation.',
+		content: errorContent({
+			invalidJson: 'request body must be valid JSON',
+			unknownField: 'unknown field: nmae',
+			validation: 'lat must be between -90 and 90'
+		})
+	},
+	Unauthorized: {
+		description: 'No credentials, or they are invalid, expired or revoked (a changed password or a deleted user revokes tokens).',
+		headers: { 'WWW-Authenticate': { schema: { type: 'string', const: 'Bearer' } } },
+		content: errorContent({
+			missing: 'authentication required',
+			expired: 'token expired',
+			invalid: 'invalid token',
+			revoked: 'token revoked'
+		})
+	},
+	Forbidden: {
+		description: 'The caller is signed in but is not an admin.',
+		content: errorContent({ forbidden: 'admin rights required' })
+	},
+	CameraNotFound: {
+		description: 'No such camera, or the caller may not see it (the two are indistinguishable).',
+		content: errorContent({ notFound: 'camera not found' })
+	},
+	UserNotFound: {
+		description: 'No such user.',
+		content: errorContent({ notFound: 'user not found' })
+	}
+};
+
+const parameters = {
+	CameraIdPath: { name: 'id', in: 'path', required: true, schema: schema('CameraId') },
+	Username: { name: 'username', in: 'path', required: true, schema: { type: 'string' } },
+	CameraIdQuery: { name: 'id', in: 'query', required: true, description: 'The camera id.', schema: schema('CameraId') },
+	Token: {
+		name: 'token',
+		in: 'query',
+		required: false,
+		description: 'The JWT, instead of the Authorization header (for links and embeds). Same as the tokenQuery security scheme.',
+		schema: { type: 'string' }
+	}
+};
+
+export function openapiDocument(serverUrl: string, version = '0.1.0') {
+	return {
+		openapi: '3.1.0',
+		info: {
+			title: 'Vantage native API',
+			version,
+			description:
+				'The native REST API of Vantage (document 000 and its admin endpoints). Errors are always `{"error": "..."}`. ' +
+				'Sign in with POST /api/auth/login, then send the token as `Authorization: Bearer <token>` or `?token=`; tokens last 24 hours. ' +
+				'Camera ids are anonymous: original names are shown to admins only.'
+		},
+		servers: [{ url: serverUrl }],
+		tags: [
+			{ name: 'auth', description: 'Tokens, sessions and one\'s own account' },
+			{ name: 'cameras', description: 'Cameras and their positions (document 000), and their admin' },
+			{ name: 'streams', description: 'Stream URLs for players, NVR and CCTV software (document 000)' },
+			{ name: 'users', description: 'Users and their camera rights (admins only)' },
+			{ name: 'meta', description: 'Health and this document' }
+		],
+		paths: {
+			'/api/auth/login': {
+				post: {
+					tags: ['auth'],
+					operationId: 'login',
+					summary: 'Sign in: get a JWT',
+					description:
+						'Failed attempts are throttled per address and username (5 per 15 minutes) and per address (30 per 15 minutes).',
+					security: open,
+					requestBody: {
+						required: true,
+						content: jsonBody(schema('LoginRequest'), { login: { value: { username: 'user', password: 'pass' } } })
+					},
+					responses: {
+						'200': {
+							description: 'Signed in.',
+							content: jsonBody(schema('LoginResponse'), {
+								login: { value: { token: 'eyJ...', username: 'user', role: 'viewer' } }
+							})
+						},
+						'400': {
+							description: 'The body is not a JSON object, or the username or password is missing.',
+							content: errorContent({ missing: 'username and password are required' })
+						},
+						'401': {
+							description: 'Wrong username or password.',
+							content: errorContent({ wrong: 'invalid username or password' })
+						},
+						'429': {
+							description: 'Too many failed attempts from this address.',
+							headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer', minimum: 1 } } },
+							content: errorContent({ throttled: 'too many login attempts: try again in 840 s' })
+						}
+					}
+				}
+			},
+			'/api/auth/logout': {
+				post: {
+					tags: ['auth'],
+					operationId: 'logout',
+					summary: 'End the browser session',
+					description:
+						'Deletes the session behind the vantage_session cookie, if any, and clears the cookie. JWTs are stateless: they end at expiry or on a password change.',
+					security: [{ sessionCookie: [] }, {}],
+					responses: {
+						'200': {
+							description: 'Signed out (also when there was no session).',
+							headers: { 'Set-Cookie': { description: 'Clears vantage_session.', schema: { type: 'string' } } },
+							content: jsonBody(schema('Ok'))
+						}
+					}
+				}
+			},
+			'/api/auth/me': {
+				get: {
+					tags: ['auth'],
+					operationId: 'currentUser',
+					summary: 'Who the credentials belong to',
+					security: signedIn,
+					responses: {
+						'200': {
+							description: 'The signed-in user.',
+							content: jsonBody(schema('CurrentUser'), { me: { value: { username: 'user', role: 'viewer' } } })
+						},
+						...userErrors
+					}
+				}
+			},
+			'/api/auth/password': {
+				post: {
+					tags: ['auth'],
+					operationId: 'changePassword',
+					summary: "Change one's own password",
+					description:
+						'Every older token and session of the user stops working. The answer carries a fresh token; a caller signed in by session cookie also gets a fresh session cookie.',
+					security: signedIn,
+					requestBody: {
+						required: true,
+						content: jsonBody(schema('PasswordChange'), {
+							change: { value: { currentPassword: 'old password', newPassword: 'a new long password' } }
+						})
+					},
+					responses: {
+						'200': {
+							description: 'Changed.',
+							headers: { 'Set-Cookie': { description: 'A new vantage_session (session callers only).', schema: { type: 'string' } } },
+							content: jsonBody(schema('LoginResponse'))
+						},
+						'400': {
+							description: 'Malformed body, unknown field, wrong current password, or the new password is not acceptable.',
+							content: errorContent({
+								wrongCurrent: 'current password is wrong',
+								tooShort: 'password must be at least 8 characters'
+							})
+						},
+						'429': {
+							description: 'Too many wrong current passwords from this address.',
+							headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer', minimum: 1 } } },
+							content: errorContent({ throttled: 'too many attempts: try again in 840 s' })
+						},
+						...userErrors
+					}
+				}
+			},
+
+			'/api/cameras': {
+				get: {
+					tags: ['cameras'],
+					operationId: 'listCameras',
+					summary: 'Cameras and their GPS positions (no stream URLs)',
+					description:
+						'For maps and GIS. By default only cameras with a position; all=true lists every camera the caller may see. Admins also get each camera\'s original `name`.',
+					security: signedIn,
+					parameters: [
+						{
+							name: 'all',
+							in: 'query',
+							required: false,
+							description: 'Also cameras with no position (lat/lon null).',
+							schema: { type: 'string', enum: ['true', 'false'], default: 'false' }
+						},
+						{
+							name: 'format',
+							in: 'query',
+							required: false,
+							description: 'json: a JSON array; geojson: a GeoJSON FeatureCollection (application/geo+json).',
+							schema: { type: 'string', enum: ['json', 'geojson'], default: 'json' }
+						},
+						parameter('Token')
+					],
+					responses: {
+						'200': {
+							description: 'The cameras, in a stable order (oldest first).',
+							content: {
+								[JSON_TYPE]: {
+									schema: { type: 'array', items: schema('CameraListItem') },
+									examples: {
+										viewer: { summary: 'A viewer', value: [CAMERA_A, CAMERA_B] },
+										admin: { summary: 'An admin also gets name', value: [{ id: CAMERA_A.id, name: 'camera_01', label: CAMERA_A.label, lat: CAMERA_A.lat, lon: CAMERA_A.lon }] },
+										all: { summary: 'all=true: also cameras with no position', value: [CAMERA_A, CAMERA_NO_POSITION] }
+									}
+								},
+								'application/geo+json': {
+									schema: schema('CameraFeatureCollection'),
+									examples: {
+										geojson: {
+											summary: 'format=geojson',
+											value: {
+												type: 'FeatureCollection',
+												features: [
+													{
+														type: 'Feature',
+														geometry: { type: 'Point', coordinates: [CAMERA_A.lon, CAMERA_A.lat] },
+														properties: { id: CAMERA_A.id, label: CAMERA_A.label }
+													}
+												]
+											}
+										}
+									}
+								}
+							}
+						},
+						'400': {
+							description: 'all or format has an unknown value.',
+							content: errorContent({ all: 'all must be true or false', format: 'format must be json or geojson' })
+						},
+						...userErrors
+					}
+				},
+				post: {
+					tags: ['cameras'],
+					operationId: 'createCamera',
+					summary: 'Add a camera (admin)',
+					description: 'The server picks the camera id.',
+					security: signedIn,
+					requestBody: {
+						required: true,
+						content: jsonBody(schema('CameraInput'), {
+							rtsp: {
+								value: {
+									name: 'camera_01',
+									label: 'Ngã tư An Sương',
+									lat: 10.823145,
+									lon: 106.629732,
+									source: 'rtsp://192.168.1.64:554/Streaming/Channels/101'
+								}
+							}
+						})
+					},
+					responses: {
+						'201': { description: 'Created.', content: jsonBody(schema('Camera'), { created: { value: ADMIN_CAMERA } }) },
+						'400': {
+							description: 'Malformed body, unknown field, invalid value, or the name is taken.',
+							content: errorContent({
+								source: 'unsupported source scheme "ftp:": use rtsp, rtsps, rtmp, http, https, file or "push"',
+								pair: 'lat and lon must be given together (or both null)',
+								taken: 'a camera named "camera_01" already exists'
+							})
+						},
+						...adminErrors
+					}
+				}
+			},
+			'/api/cameras/{id}': {
+				parameters: [parameter('CameraIdPath')],
+				get: {
+					tags: ['cameras'],
+					operationId: 'getCamera',
+					summary: 'One camera',
+					description: 'Admins get the whole camera; other users get it without name and source, if they may see it.',
+					security: signedIn,
+					responses: {
+						'200': {
+							description: 'The camera.',
+							content: jsonBody(
+								{ oneOf: [schema('Camera'), schema('CameraView')] },
+								{
+									admin: { summary: 'An admin', value: ADMIN_CAMERA },
+									viewer: { summary: 'A user granted the camera', value: { ...CAMERA_A, enabled: true, tags: ['district-12'] } }
+								}
+							)
+						},
+						...userErrors,
+						'404': response('CameraNotFound')
+					}
+				},
+				patch: {
+					tags: ['cameras'],
+					operationId: 'updateCamera',
+					summary: 'Change a camera (admin)',
+					security: signedIn,
+					requestBody: {
+						required: true,
+						content: jsonBody(schema('CameraPatch'), { move: { value: { lat: 10.8232, lon: 106.6298 } } })
+					},
+					responses: {
+						'200': { description: 'The changed camera.', content: jsonBody(schema('Camera')) },
+						'400': response('BadRequest'),
+						...adminErrors,
+						'404': response('CameraNotFound')
+					}
+				},
+				delete: {
+					tags: ['cameras'],
+					operationId: 'deleteCamera',
+					summary: 'Delete a camera (admin)',
+					security: signedIn,
+					responses: {
+						'204': { description: 'Deleted.' },
+						...adminErrors,
+						'404': response('CameraNotFound')
+					}
+				}
+			},
+
+			'/api/proxy/streams': {
+				get: {
+					tags: ['streams'],
+					operationId: 'listStreams',
+					summary: 'Every camera the user may open, with full stream URLs',
+					description:
+						'The URLs carry a token: the one the request came with, or a fresh one for a session caller. Admins also get each camera\'s original `name`.',
+					security: signedIn,
+					responses: {
+						'200': {
+							description: 'The streams.',
+							content: {
+								[JSON_TYPE]: {
+									schema: { type: 'array', items: schema('Stream') },
+									examples: {
+										viewer: { summary: 'A viewer', value: [{ id: CAMERA_A.id, ...streamUrlsFor(CAMERA_A.id) }] },
+										admin: { summary: 'An admin also gets name', value: [{ id: CAMERA_A.id, name: 'Camera_01', ...streamUrlsFor(CAMERA_A.id) }] }
+									}
+								}
+							}
+						},
+						...userErrors
+					}
+				}
+			},
+			'/api/proxy/rtsp-url': {
+				get: {
+					tags: ['streams'],
+					operationId: 'getRtspUrl',
+					summary: "A camera's anonymous RTSP URL, for NVR and CCTV software",
+					description: 'The RTSP stream name is the camera id: the original name never appears.',
+					security: signedIn,
+					parameters: [parameter('CameraIdQuery'), parameter('Token')],
+					responses: {
+						'200': {
+							description: 'The RTSP URL.',
+							content: jsonBody(schema('RtspUrl'), {
+								rtspUrl: {
+									value: {
+										stream_id: 'a3f9c12d8e4b',
+										rtsp_url: 'rtsp://HOST:8554/a3f9c12d8e4b',
+										rtsp_port: '8554',
+										note: 'If RTSP auth configured: rtsp://user:pass@HOST:8554/a3f9c12d8e4b'
+									}
+								}
+							})
+						},
+						'400': { description: 'id is missing.', content: errorContent({ missing: 'id is required' }) },
+						...userErrors,
+						'404': response('CameraNotFound')
+					}
+				}
+			},
+
+			'/api/users': {
+				get: {
+					tags: ['users'],
+					operationId: 'listUsers',
+					summary: 'Every user (admin)',
+					security: signedIn,
+					responses: {
+						'200': {
+							description: 'The users, by username.',
+							content: jsonBody(
+								{ type: 'array', items: schema('User') },
+								{
+									users: {
+										value: [
+											{ username: 'admin', role: 'admin', cameras: '*', createdAt: '2025-01-15T08:00:00.000Z' },
+											{ username: 'field1', role: 'viewer', cameras: ['a3f9c12d8e4b'], createdAt: '2025-01-15T09:00:00.000Z' }
+										]
+									}
+								}
+							)
+						},
+						...adminErrors
+					}
+				},
+				post: {
+					tags: ['users'],
+					operationId: 'createUser',
+					summary: 'Add a user (admin)',
+					security: signedIn,
+					requestBody: {
+						required: true,
+						content: jsonBody(schema('UserInput'), {
+							viewer: { value: { username: 'field1', password: 'a long password', role: 'viewer', cameras: ['a3f9c12d8e4b'] } }
+						})
+					},
+					responses: {
+						'201': { description: 'Created.', content: jsonBody(schema('User')) },
+						'400': {
+							description: 'Malformed body, unknown field, invalid value, unknown camera id, or the username is taken.',
+							content: errorContent({
+								cameras: 'unknown camera id: 000000000000',
+								taken: 'a user named "field1" already exists'
+							})
+						},
+						...adminErrors
+					}
+				}
+			},
+			'/api/users/{username}': {
+				parameters: [parameter('Username')],
+				get: {
+					tags: ['users'],
+					operationId: 'getUser',
+					summary: 'One user (admin)',
+					security: signedIn,
+					responses: {
+						'200': { description: 'The user.', content: jsonBody(schema('User')) },
+						...adminErrors,
+						'404': response('UserNotFound')
+					}
+				},
+				patch: {
+					tags: ['users'],
+					operationId: 'updateUser',
+					summary: 'Change a user (admin)',
+					security: signedIn,
+					requestBody: {
+						required: true,
+						content: jsonBody(schema('UserPatch'), { rights: { value: { cameras: ['a3f9c12d8e4b', 'b7e2a1f4c3d9'] } } })
+					},
+					responses: {
+						'200': { description: 'The changed user.', content: jsonBody(schema('User')) },
+						'400': response('BadRequest'),
+						...adminErrors,
+						'404': response('UserNotFound'),
+						'409': {
+							description: 'The change would leave no admin.',
+							content: errorContent({ lastAdmin: 'this is the last admin: create another admin first' })
+						}
+					}
+				},
+				delete: {
+					tags: ['users'],
+					operationId: 'deleteUser',
+					summary: 'Delete a user (admin)',
+					security: signedIn,
+					responses: {
+						'204': { description: 'Deleted.' },
+						...adminErrors,
+						'404': response('UserNotFound'),
+						'409': {
+							description: 'Admins cannot delete themselves, nor the last admin.',
+							content: errorContent({
+								self: 'you cannot delete yourself',
+								lastAdmin: 'this is the last admin: create another admin first'
+							})
+						}
+					}
+				}
+			},
+
+			'/api/health': {
+				get: {
+					tags: ['meta'],
+					operationId: 'health',
+					summary: 'Liveness and version',
+					security: open,
+					responses: {
+						'200': { description: 'Up.', content: jsonBody(schema('Health'), { up: { value: { ok: true, version: '0.1.0' } } }) }
+					}
+				}
+			},
+			'/api/openapi.json': {
+				get: {
+					tags: ['meta'],
+					operationId: 'openapi',
+					summary: 'This document',
+					security: open,
+					responses: {
+						'200': {
+							description: 'The OpenAPI 3.1 description of the native API.',
+							content: jsonBody({ type: 'object', description: 'An OpenAPI 3.1 document.' })
+						}
+					}
+				}
+			}
+		},
+		components: {
+			schemas,
+			responses,
+			parameters,
+			securitySchemes: {
+				bearerAuth: {
+					type: 'http',
+					scheme: 'bearer',
+					bearerFormat: 'JWT',
+					description: 'The token from POST /api/auth/login: "Authorization: Bearer <token>". Valid 24 hours.'
+				},
+				tokenQuery: {
+					type: 'apiKey',
+					in: 'query',
+					name: 'token',
+					description: 'The same JWT in the query string, for links, embeds and WebSockets that cannot send headers.'
+				},
+				sessionCookie: {
+					type: 'apiKey',
+					in: 'cookie',
+					name: 'vantage_session',
+					description: 'The browser session of the web app (set by the login page).'
+				}
+			}
+		}
+	};
+}
