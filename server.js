@@ -13,7 +13,13 @@ if (ownProtocolHeader) process.env.PROTOCOL_HEADER = 'x-vantage-protocol';
 
 const httpServer = createServer();
 // Created before the app is imported: the app's start-up (hooks init) attaches its auth and events.
-globalThis.__vantageIo = new Server(httpServer, { serveClient: false });
+// destroyUpgrade: false leaves other WebSocket paths (/api/proxy/ws, /streams/…) to the app.
+globalThis.__vantageIo = new Server(httpServer, { serveClient: false, destroyUpgrade: false });
+httpServer.on('upgrade', (req, socket, head) => {
+	if (req.url?.startsWith('/socket.io/')) return;
+	if (globalThis.__vantageUpgrade) globalThis.__vantageUpgrade(req, socket, head);
+	else socket.destroy();
+});
 
 const { handler } = await import('./build/handler.js');
 httpServer.on('request', (req, res) => {

@@ -16,6 +16,7 @@ need() { # need <command-or-check> <debian package>
 }
 need 'command -v ffmpeg && command -v ffprobe' ffmpeg
 need 'command -v janus' janus
+need 'test -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf' fonts-dejavu-core
 if [ "$mode" = test ]; then
 	need 'command -v chromium' chromium
 	need '/usr/bin/python3 -c "import gi; gi.require_version(\"GstRtspServer\", \"1.0\"); from gi.repository import GstRtspServer"' \

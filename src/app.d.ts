@@ -9,6 +9,10 @@ declare global {
 	}
 	// socket.io server, created by server.js (or the dev plugin) on the HTTP server.
 	var __vantageIo: import('socket.io').Server | undefined;
+	// WebSocket upgrades that aren't socket.io's, handed from server.js to the app.
+	var __vantageUpgrade:
+		| ((req: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => void)
+		| undefined;
 }
 
 export {};

@@ -1,17 +1,29 @@
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
 import { bootstrap } from '$lib/server/bootstrap';
 import { authenticate } from '$lib/server/auth/principal';
+import { SESSION_COOKIE } from '$lib/server/auth/session';
 import { errorResponse } from '$lib/server/http/api';
 import { attachRealtime } from '$lib/server/realtime/realtime';
+import { live } from '$lib/server/hub/live';
+import { startSfu } from '$lib/server/live/webrtc';
+import { handleUpgrade } from '$lib/server/live/ws-endpoint';
 
 export const init: ServerInit = async () => {
 	await bootstrap();
+	await live.start();
+	startSfu();
 	attachRealtime();
+	globalThis.__vantageUpgrade = (req, socket, head) => void handleUpgrade(req, socket, head);
 };
 
 export const handle: Handle = async ({ event, resolve }) => {
 	let auth: ReturnType<App.Locals['auth']> | undefined;
-	event.locals.auth = () => (auth ??= authenticate(event.request, event.url, event.cookies));
+	event.locals.auth = () =>
+		(auth ??= authenticate({
+			authorization: event.request.headers.get('authorization'),
+			token: event.url.searchParams.get('token'),
+			sessionToken: event.cookies.get(SESSION_COOKIE)
+		}));
 
 	const response = await resolve(event);
 	// Under /api every error speaks the API's envelope, also the ones SvelteKit

@@ -3,6 +3,7 @@ import { pageUser } from '$lib/server/auth/page-guard';
 import { visibleCameras } from '$lib/server/cameras/cameras';
 import { adminCamera, viewerCamera } from '$lib/server/cameras/views';
 import { redactSource } from '$lib/server/cameras/source';
+import { live } from '$lib/server/hub/live';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
 	const user = await pageUser(locals, url);
@@ -10,7 +11,9 @@ export const load: PageServerLoad = async ({ locals, url }) => {
 	return {
 		admin: user.role === 'admin',
 		cameras: cameras.map((c) =>
-			user.role === 'admin' ? { ...adminCamera(c), source: redactSource(c.source) } : { ...viewerCamera(c), name: null, source: null }
+			user.role === 'admin'
+				? { ...adminCamera(c, live.status(c.id)), source: redactSource(c.source) }
+				: { ...viewerCamera(c, live.status(c.id)), name: null, source: null }
 		)
 	};
 };

@@ -70,6 +70,8 @@ export async function startServer(provider: Provider, env: Record<string, string
 				DATA_DIR: dataDir,
 				ADMIN_PASSWORD,
 				JWT_SECRET,
+				// Tests make their own cameras; the demo camera has a test of its own.
+				DEMO_CAMERA: 'false',
 				...(pgDb ? { DATABASE_URL: pgDb.url } : {}),
 				...env
 			},

@@ -6,17 +6,26 @@ import { db } from './db/client';
 import { migrate } from './db/migrate.js';
 import { parseDatabaseUrl } from './db/url.js';
 import { hashPassword } from './auth/password';
+import { createCamera } from './cameras/cameras';
+import { DEMO_SOURCE } from './ingest/inputs';
 
 export async function bootstrap() {
 	const target = parseDatabaseUrl(config.databaseUrl);
 	const applied = await migrate(target, path.join(config.appRoot, 'prisma'));
 	if (applied.length) console.log(`database (${target.provider}): applied ${applied.join(', ')}`);
-	await ensureAdmin();
+	if (await ensureAdmin()) await createDemoCamera();
 }
 
-/** On first start (no users at all) creates the admin; a generated password is printed once. */
-async function ensureAdmin() {
-	if ((await db.user.count()) > 0) return;
+/** A fresh install gets one demo camera (a test pattern with a clock), so live video shows at once. */
+async function createDemoCamera() {
+	if (process.env.DEMO_CAMERA === 'false' || (await db.camera.count()) > 0) return;
+	const camera = await createCamera({ name: 'demo', label: 'Demo camera', lat: 10.7769, lon: 106.7009, source: DEMO_SOURCE });
+	console.log(`created the demo camera ${camera.id} (delete it like any camera)`);
+}
+
+/** On first start (no users at all) creates the admin; a generated password is printed once. True on a fresh install. */
+async function ensureAdmin(): Promise<boolean> {
+	if ((await db.user.count()) > 0) return false;
 	const password = config.adminPassword ?? randomBytes(12).toString('base64url');
 	await db.user.create({
 		data: { id: randomUUID(), username: config.adminUsername, passwordHash: await hashPassword(password), role: 'admin' }
@@ -26,4 +35,5 @@ async function ensureAdmin() {
 		console.log(
 			`\n  created admin user "${config.adminUsername}" with password: ${password}\n  (shown once: change it after logging in)\n`
 		);
+	return true;
 }

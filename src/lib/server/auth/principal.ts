@@ -1,10 +1,9 @@
 // Who is calling: a JWT (Authorization: Bearer, or ?token= for links and
 // WebSockets that can't send headers), or the browser's session cookie.
-import type { Cookies } from '@sveltejs/kit';
 import { ApiError } from '../http/api';
 import { db } from '../db/client';
 import { verifyToken } from './jwt';
-import { SESSION_COOKIE, validateSessionToken } from './session';
+import { validateSessionToken } from './session';
 
 export type Role = 'admin' | 'operator' | 'viewer';
 export const ROLES: readonly Role[] = ['admin', 'operator', 'viewer'];
@@ -22,15 +21,23 @@ export interface Principal {
 
 export type AuthState = { user: Principal } | { user: null; problem: string };
 
-export async function authenticate(request: Request, url: URL, cookies: Cookies): Promise<AuthState> {
-	const header = request.headers.get('authorization');
+export interface Credentials {
+	/** The Authorization header, if any. */
+	authorization?: string | null;
+	/** A token from the query string or a handshake, if any. */
+	token?: string | null;
+	/** The session cookie's value, if any. */
+	sessionToken?: string;
+}
+
+export async function authenticate({ authorization, token: given, sessionToken }: Credentials): Promise<AuthState> {
 	let token: string | null = null;
-	if (header !== null) {
-		const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+	if (authorization != null) {
+		const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
 		if (!m) return { user: null, problem: 'malformed Authorization header: expected "Bearer <token>"' };
 		token = m[1];
-	} else if (url.searchParams.has('token')) {
-		token = url.searchParams.get('token') ?? '';
+	} else if (given != null) {
+		token = given;
 	}
 	if (token !== null) {
 		const result = await verifyToken(token);
@@ -40,7 +47,6 @@ export async function authenticate(request: Request, url: URL, cookies: Cookies)
 		if (!user || user.tokenVersion !== result.claims.tv) return { user: null, problem: 'token revoked' };
 		return { user: toPrincipal(user, 'token', token) };
 	}
-	const sessionToken = cookies.get(SESSION_COOKIE);
 	if (sessionToken) {
 		const session = await validateSessionToken(sessionToken);
 		if (session) return { user: toPrincipal(session.user, 'session') };

@@ -5,6 +5,7 @@ import { db } from '../db/client';
 import { badRequest, notFound } from '../http/api';
 import { seesAllCameras, type Principal } from '../auth/principal';
 import { sourceProblem } from './source';
+import { cameraEvents } from './events';
 import type { Camera } from '../db/generated/sqlite/client';
 
 export type { Camera };
@@ -91,7 +92,9 @@ export async function createCamera(input: CameraInput): Promise<Camera> {
 	const data = toColumns(input, true);
 	checkCoordinatePair(data.lat, data.lon);
 	await assertNameFree(data.name!);
-	return db.camera.create({ data: { ...data, id: await newCameraId(), name: data.name!, source: data.source! } });
+	const camera = await db.camera.create({ data: { ...data, id: await newCameraId(), name: data.name!, source: data.source! } });
+	cameraEvents.emit('saved', camera);
+	return camera;
 }
 
 export async function updateCamera(id: string, input: CameraInput): Promise<Camera> {
@@ -99,12 +102,15 @@ export async function updateCamera(id: string, input: CameraInput): Promise<Came
 	const data = toColumns(input, false);
 	checkCoordinatePair(data.lat !== undefined ? data.lat : current.lat, data.lon !== undefined ? data.lon : current.lon);
 	if (data.name !== undefined) await assertNameFree(data.name, id);
-	return db.camera.update({ where: { id }, data });
+	const camera = await db.camera.update({ where: { id }, data });
+	cameraEvents.emit('saved', camera);
+	return camera;
 }
 
 export async function deleteCamera(id: string) {
 	await getCamera(id);
 	await db.camera.delete({ where: { id } });
+	cameraEvents.emit('deleted', id);
 }
 
 /** Any camera by id (admin paths). Unknown: 404. */

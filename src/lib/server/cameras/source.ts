@@ -3,7 +3,8 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 
-export const SOURCE_SCHEMES = ['rtsp', 'rtsps', 'rtmp', 'http', 'https', 'file'] as const;
+// demo: a generated test pattern (the demo camera of a fresh install).
+export const SOURCE_SCHEMES = ['rtsp', 'rtsps', 'rtmp', 'http', 'https', 'file', 'demo'] as const;
 
 /** Why `source` is unacceptable, or null. */
 export function sourceProblem(source: unknown): string | null {
@@ -18,7 +19,7 @@ export function sourceProblem(source: unknown): string | null {
 	}
 	const scheme = url.protocol.slice(0, -1);
 	if (!(SOURCE_SCHEMES as readonly string[]).includes(scheme))
-		return `unsupported source scheme "${scheme}:": use rtsp, rtsps, rtmp, http, https, file or "push"`;
+		return `unsupported source scheme "${scheme}:": use rtsp, rtsps, rtmp, http, https, file, demo or "push"`;
 	if (scheme === 'file') {
 		if (url.host) return 'a file source must be file:///absolute/path (no host)';
 		const file = decodeURIComponent(url.pathname);
@@ -30,6 +31,7 @@ export function sourceProblem(source: unknown): string | null {
 		}
 		return null;
 	}
+	if (scheme === 'demo') return null;
 	if (!url.hostname) return `a ${scheme} source needs a host`;
 	return null;
 }

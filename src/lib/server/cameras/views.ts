@@ -1,9 +1,18 @@
 // The shapes cameras take in the native API (document 000). The original
 // name and the source appear only in the admin shapes.
 import { cameraTags, type Camera } from './cameras';
+import type { StreamStatus } from '../hub/stream';
+
+const OFFLINE: StreamStatus = { state: 'offline', error: null, codec: null, audioCodec: null, width: null, height: null, fps: null, bitrate: null, since: new Date(0).toISOString() };
+
+/** Live status; the error (it may name the source's host) only for admins. */
+function statusView(status: StreamStatus | undefined, admin: boolean) {
+	const s = status ?? OFFLINE;
+	return admin ? s : { ...s, error: s.state === 'error' ? 'camera unreachable' : null };
+}
 
 /** POST/GET/PATCH /api/cameras/:id for admins: the whole camera. */
-export function adminCamera(c: Camera) {
+export function adminCamera(c: Camera, status?: StreamStatus) {
 	return {
 		id: c.id,
 		name: c.name,
@@ -14,14 +23,15 @@ export function adminCamera(c: Camera) {
 		enabled: c.enabled,
 		keepalive: c.keepalive,
 		tags: cameraTags(c),
+		status: statusView(status, true),
 		createdAt: c.createdAt.toISOString(),
 		updatedAt: c.updatedAt.toISOString()
 	};
 }
 
 /** GET /api/cameras/:id for a user granted the camera. */
-export function viewerCamera(c: Camera) {
-	return { id: c.id, label: c.label, lat: c.lat, lon: c.lon, enabled: c.enabled, tags: cameraTags(c) };
+export function viewerCamera(c: Camera, status?: StreamStatus) {
+	return { id: c.id, label: c.label, lat: c.lat, lon: c.lon, enabled: c.enabled, tags: cameraTags(c), status: statusView(status, false) };
 }
 
 /** An item of GET /api/cameras: `{id, name (admins), label, lat, lon}`. */

@@ -8,7 +8,11 @@ export function realtimeDevPlugin() {
 	return {
 		name: 'vantage-realtime',
 		configureServer(server) {
-			if (server.httpServer) globalThis.__vantageIo = new Server(server.httpServer);
+			if (!server.httpServer) return;
+			globalThis.__vantageIo = new Server(server.httpServer, { destroyUpgrade: false });
+			server.httpServer.on('upgrade', (req, socket, head) => {
+				if (req.url?.startsWith('/api/') || req.url?.startsWith('/streams/')) globalThis.__vantageUpgrade?.(req, socket, head);
+			});
 		}
 	};
 }

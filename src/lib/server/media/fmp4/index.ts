@@ -1,0 +1,14 @@
+// fMP4 (ISO BMFF fragmented MP4): split ingest output, parse inits and
+// fragments, write fragments. Pure protocol code: no app imports.
+export { Fmp4Splitter, type SplitterEvent, type SplitterOptions } from './splitter';
+export { parseInit, parseTrackDefaults, initForTracks, mimeType, hevcCodecString, type TrackDefaults } from './init';
+export {
+	parseFragment,
+	writeFragment,
+	groupRuns,
+	startsWithKeyframe,
+	type FragmentTrack,
+	type ParseFragmentOptions,
+	type TrackRun
+} from './fragment';
+export * as boxes from './boxes';

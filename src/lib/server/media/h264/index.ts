@@ -1,0 +1,3 @@
+export * from './nal';
+export * from './avcc';
+export * from './hvcc';

@@ -1,0 +1,3 @@
+export * from './packet';
+export * from './h264-packetizer';
+export * from './h265-packetizer';

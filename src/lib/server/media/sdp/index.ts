@@ -1,0 +1,2 @@
+export * from './sdp';
+export * from './bridge';
