@@ -3,6 +3,7 @@ import { bootstrap } from '$lib/server/bootstrap';
 import { authenticate } from '$lib/server/auth/principal';
 import { SESSION_COOKIE } from '$lib/server/auth/session';
 import { errorResponse } from '$lib/server/http/api';
+import { CORS_HEADERS, isCorsPath } from '$lib/server/http/cors';
 import { attachRealtime } from '$lib/server/realtime/realtime';
 import { live } from '$lib/server/hub/live';
 import { startSfu } from '$lib/server/live/webrtc';
@@ -25,7 +26,9 @@ export const handle: Handle = async ({ event, resolve }) => {
 			sessionToken: event.cookies.get(SESSION_COOKIE)
 		}));
 
-	const response = await resolve(event);
+	const cors = isCorsPath(event.url.pathname);
+	if (cors && event.request.method === 'OPTIONS') return new Response(null, { status: 204, headers: CORS_HEADERS });
+	let response = await resolve(event);
 	// Under /api every error speaks the API's envelope, also the ones SvelteKit
 	// produces itself (unknown route, method not allowed).
 	if (event.url.pathname.startsWith('/api/') && response.status >= 400 && !response.headers.get('content-type')?.includes('json')) {
@@ -33,8 +36,9 @@ export const handle: Handle = async ({ event, resolve }) => {
 		const headers: Record<string, string> = {};
 		const allow = response.headers.get('allow');
 		if (allow) headers.allow = allow;
-		return errorResponse(response.status, message, headers);
+		response = errorResponse(response.status, message, headers);
 	}
+	if (cors) for (const [k, v] of Object.entries(CORS_HEADERS)) response.headers.set(k, v);
 	return response;
 };
 

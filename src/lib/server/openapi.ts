@@ -1,5 +1,7 @@
 // The OpenAPI 3.1 description of the native REST API (document 000 and the
-// admin endpoints around it), served at GET /api/openapi.json.
+// admin endpoints around it), served at GET /api/openapi.json. The live video
+// WebSocket (WS /api/proxy/ws) has no OpenAPI operation: it is described under
+// the `x-websocket` extension.
 //
 // Plain data, no imports: tests/openapi.test.ts loads it without SvelteKit and
 // checks it against every src/routes/api/**/+server.ts (both directions), so a
@@ -7,7 +9,8 @@
 //
 // Validation limits below mirror src/lib/server/cameras/cameras.ts,
 // cameras/source.ts, users/users.ts and auth/password.ts; the test compares the
-// ones it can read from those files.
+// ones it can read from those files. The live media endpoints authorize through
+// src/lib/server/live/access.ts (liveCamera): 400 / 401 / 404 / 503 below.
 
 const schema = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const parameter = (name: string) => ({ $ref: `#/components/parameters/${name}` });
@@ -40,9 +43,35 @@ const ADMIN_CAMERA = {
 	enabled: true,
 	keepalive: false,
 	tags: ['district-12'],
+	status: STATUS_ONLINE,
 	createdAt: '2025-01-15T08:30:00.000Z',
 	updatedAt: '2025-01-15T08:30:00.000Z'
 };
+// GET /api/cameras/{id}: the live status of a camera being watched (src/lib/server/hub/stream.ts).
+const STATUS_ONLINE = {
+	state: 'online',
+	error: null,
+	codec: 'avc1.640028',
+	audioCodec: 'mp4a.40.2',
+	width: 1920,
+	height: 1080,
+	fps: 25,
+	bitrate: 4096000,
+	since: '2025-01-15T08:31:02.000Z'
+};
+const STATUS_ERROR_ADMIN = {
+	state: 'error',
+	error: 'rtsp://192.168.1.64:554/Streaming/Channels/101: Connection timed out',
+	codec: null,
+	audioCodec: null,
+	width: null,
+	height: null,
+	fps: null,
+	bitrate: null,
+	since: '2025-01-15T09:12:40.000Z'
+};
+// What a camera the live hub has not loaded yet reports, e.g. in the answer to POST /api/cameras.
+const STATUS_NOT_LOADED = { ...STATUS_ERROR_ADMIN, state: 'offline', error: null, since: '1970-01-01T00:00:00.000Z' };
 const streamUrlsFor = (id: string, token = '...') => ({
 	ws_url: `ws://HOST:1984/api/proxy/ws?id=${id}&token=${token}`,
 	hls_url: `http://HOST:1984/api/proxy/hls?id=${id}&token=${token}`,
@@ -80,9 +109,9 @@ const cameraInputProperties = {
 		type: 'string',
 		maxLength: 2048,
 		description:
-			'Where the video comes from: an rtsp://, rtsps://, rtmp://, http://, https:// URL with a host, file:///absolute/path of a file on the server, or "push" (the camera publishes to the server).',
-		anyOf: [{ const: 'push' }, { pattern: '^(rtsps?|rtmp|https?|file)://' }],
-		examples: ['rtsp://user:pass@192.168.1.64:554/Streaming/Channels/101', 'push']
+			'Where the video comes from: an rtsp://, rtsps://, rtmp://, http://, https:// URL with a host, file:///absolute/path of a file on the server, demo:// (a generated test pattern with a running clock, e.g. demo://testpattern; the demo camera of a fresh install), or "push" (the camera publishes to the server).',
+		anyOf: [{ const: 'push' }, { pattern: '^(rtsps?|rtmp|https?|file|demo)://' }],
+		examples: ['rtsp://user:pass@192.168.1.64:554/Streaming/Channels/101', 'demo://testpattern', 'push']
 	},
 	enabled: { type: 'boolean', description: 'Default true.' },
 	keepalive: { type: 'boolean', description: 'Keep pulling the source with no viewer. Default false.' },
@@ -209,13 +238,46 @@ const schemas = {
 			}
 		}
 	},
+	StreamStatus: {
+		type: 'object',
+		description:
+			'The live state of a camera\'s stream. codec, audioCodec, width and height are known once the stream\'s init segment arrived, fps and bitrate once it has been online for a second; every state but online starts with them null.',
+		required: ['state', 'error', 'codec', 'audioCodec', 'width', 'height', 'fps', 'bitrate', 'since'],
+		properties: {
+			state: {
+				type: 'string',
+				enum: ['offline', 'starting', 'online', 'error'],
+				description:
+					'offline: not pulled (no viewer and no keepalive, a push camera, or not loaded yet); starting: the source is being opened; online: media is flowing; error: the last attempt failed, retried with a growing delay.'
+			},
+			error: {
+				type: ['string', 'null'],
+				description:
+					'Why the state is error, else null. Admins get the reason (it may name the source host, never its password); other users get "camera unreachable".',
+				examples: ['camera unreachable']
+			},
+			codec: { type: ['string', 'null'], description: 'The video codec (RFC 6381).', examples: ['avc1.640028', 'hvc1.1.6.L120.B0'] },
+			audioCodec: { type: ['string', 'null'], description: 'The audio codec (RFC 6381); null with no audio track.', examples: ['mp4a.40.2', 'opus'] },
+			width: { type: ['integer', 'null'], minimum: 1, description: 'Video width, pixels.' },
+			height: { type: ['integer', 'null'], minimum: 1, description: 'Video height, pixels.' },
+			fps: { type: ['number', 'null'], minimum: 0, description: 'Video frames per second over the last few seconds (one decimal).' },
+			bitrate: { type: ['integer', 'null'], minimum: 0, description: 'Bits per second over the last few seconds (audio and video).' },
+			since: {
+				type: 'string',
+				format: 'date-time',
+				description: 'When the state began. A camera the live hub has not loaded yet (as in the answer to POST /api/cameras) reports offline since 1970-01-01T00:00:00.000Z.'
+			}
+		},
+		examples: [STATUS_ONLINE, STATUS_ERROR_ADMIN]
+	},
 	Camera: {
 		type: 'object',
 		description: 'The whole camera, as admins see it.',
-		required: ['id', 'name', 'label', 'lat', 'lon', 'source', 'enabled', 'keepalive', 'tags', 'createdAt', 'updatedAt'],
+		required: ['id', 'name', 'label', 'lat', 'lon', 'source', 'enabled', 'keepalive', 'tags', 'status', 'createdAt', 'updatedAt'],
 		properties: {
 			id: schema('CameraId'),
 			...cameraInputProperties,
+			status: { ...schema('StreamStatus'), readOnly: true, description: 'The live status; error carries the reason.' },
 			createdAt: { type: 'string', format: 'date-time', readOnly: true },
 			updatedAt: { type: 'string', format: 'date-time', readOnly: true }
 		}
@@ -223,14 +285,15 @@ const schemas = {
 	CameraView: {
 		type: 'object',
 		description: 'A camera as a non-admin user granted it sees it: no name, no source.',
-		required: ['id', 'label', 'lat', 'lon', 'enabled', 'tags'],
+		required: ['id', 'label', 'lat', 'lon', 'enabled', 'tags', 'status'],
 		properties: {
 			id: schema('CameraId'),
 			label: { type: 'string' },
 			lat: { type: ['number', 'null'] },
 			lon: { type: ['number', 'null'] },
 			enabled: { type: 'boolean' },
-			tags: { type: 'array', items: { type: 'string' } }
+			tags: { type: 'array', items: { type: 'string' } },
+			status: { ...schema('StreamStatus'), description: 'The live status; error is "camera unreachable" or null.' }
 		}
 	},
 	CameraInput: {
@@ -256,7 +319,7 @@ const schemas = {
 			id: schema('CameraId'),
 			name: { type: 'string', description: 'Admins only.' },
 			ws_url: { type: 'string', format: 'uri', description: 'WebSocket for video-stream.js (WebRTC / MSE / HLS).' },
-			hls_url: { type: 'string', format: 'uri', description: 'HLS playlist (application/vnd.apple.mpegurl).' },
+			hls_url: { type: 'string', format: 'uri', description: 'LL-HLS master playlist (application/vnd.apple.mpegurl).' },
 			frame_url: { type: 'string', format: 'uri', description: 'One keyframe as MP4 (video/mp4).' },
 			mp4_url: { type: 'string', format: 'uri', description: 'Continuous fragmented MP4 (video/mp4).' },
 			rtsp_url: { type: 'string', format: 'uri', description: 'Anonymous RTSP restream: rtsp://HOST:RTSP_PORT/<id>.' }
@@ -564,11 +627,14 @@ export function openapiDocument(serverUrl: string, version = '0.1.0') {
 						})
 					},
 					responses: {
-						'201': { description: 'Created.', content: jsonBody(schema('Camera'), { created: { value: ADMIN_CAMERA } }) },
+						'201': {
+							description: 'Created. The live hub loads the camera right after this answer, so its status here is always the not-loaded one.',
+							content: jsonBody(schema('Camera'), { created: { value: { ...ADMIN_CAMERA, status: STATUS_NOT_LOADED } } })
+						},
 						'400': {
 							description: 'Malformed body, unknown field, invalid value, or the name is taken.',
 							content: errorContent({
-								source: 'unsupported source scheme "ftp:": use rtsp, rtsps, rtmp, http, https, file or "push"',
+								source: 'unsupported source scheme "ftp:": use rtsp, rtsps, rtmp, http, https, file, demo or "push"',
 								pair: 'lat and lon must be given together (or both null)',
 								taken: 'a camera named "camera_01" already exists'
 							})
@@ -583,7 +649,8 @@ export function openapiDocument(serverUrl: string, version = '0.1.0') {
 					tags: ['cameras'],
 					operationId: 'getCamera',
 					summary: 'One camera',
-					description: 'Admins get the whole camera; other users get it without name and source, if they may see it.',
+					description:
+						'Admins get the whole camera; other users get it without name and source, if they may see it. Both include the live `status`; only admins get the reason of an error.',
 					security: signedIn,
 					responses: {
 						'200': {
@@ -592,7 +659,15 @@ export function openapiDocument(serverUrl: string, version = '0.1.0') {
 								{ oneOf: [schema('Camera'), schema('CameraView')] },
 								{
 									admin: { summary: 'An admin', value: ADMIN_CAMERA },
-									viewer: { summary: 'A user granted the camera', value: { ...CAMERA_A, enabled: true, tags: ['district-12'] } }
+									adminError: { summary: 'An admin, the camera failing', value: { ...ADMIN_CAMERA, status: STATUS_ERROR_ADMIN } },
+									viewer: {
+										summary: 'A user granted the camera',
+										value: { ...CAMERA_A, enabled: true, tags: ['district-12'], status: STATUS_ONLINE }
+									},
+									viewerError: {
+										summary: 'A user granted the camera, the camera failing: no reason given',
+										value: { ...CAMERA_A, enabled: true, tags: ['district-12'], status: { ...STATUS_ERROR_ADMIN, error: 'camera unreachable' } }
+									}
 								}
 							)
 						},

@@ -7,6 +7,8 @@ import { SESSION_COOKIE } from '../auth/session';
 import { cookieValue } from '../http/cookies';
 import { visibleCameras } from '../cameras/cameras';
 import { live } from '../hub/live';
+import { watch } from '../live/webrtc';
+import type { WebRtcViewer } from '../sfu/sfu';
 
 export function io(): Server | undefined {
 	return globalThis.__vantageIo;
@@ -31,11 +33,52 @@ export function attachRealtime() {
 	});
 	server.on('connection', (socket: Socket) => {
 		socket.emit('hello', { username: socket.data.user.username });
+		signalWebRtc(socket);
 	});
 	live.on('status', (id, status) => {
 		for (const socket of server.sockets.sockets.values()) {
 			const cams = socket.data.cameras as Set<string> | 'all' | undefined;
 			if (cams === 'all' || cams?.has(id)) socket.emit('camera:status', { id, ...status });
 		}
+	});
+}
+
+type Ack = (reply: { answer?: string; error?: string }) => void;
+
+/**
+ * WebRTC signalling for the app's own player: "webrtc:offer" {id, sdp} is
+ * acknowledged with {answer} or {error}; "webrtc:candidate" {id, candidate};
+ * "webrtc:close" {id}. One viewer per camera per socket; all end with the socket.
+ */
+function signalWebRtc(socket: Socket) {
+	const viewers = new Map<string, WebRtcViewer>();
+	const allowed = (id: unknown): id is string => {
+		const cams = socket.data.cameras as Set<string> | 'all';
+		return typeof id === 'string' && (cams === 'all' || cams.has(id)) && !!live.stream(id);
+	};
+	socket.on('webrtc:offer', async (msg: { id?: unknown; sdp?: unknown }, ack?: Ack) => {
+		const reply: Ack = typeof ack === 'function' ? ack : () => {};
+		if (!allowed(msg?.id)) return reply({ error: 'camera not found' });
+		if (typeof msg.sdp !== 'string' || !msg.sdp.startsWith('v=')) return reply({ error: 'sdp must be an SDP offer' });
+		await viewers.get(msg.id)?.close();
+		try {
+			const viewer = await watch(live.stream(msg.id)!, msg.sdp, socket.handshake.address);
+			viewers.set(msg.id, viewer);
+			viewer.onClose(() => viewers.get(msg.id as string) === viewer && viewers.delete(msg.id as string));
+			reply({ answer: viewer.answer });
+		} catch (e) {
+			reply({ error: (e as Error).message });
+		}
+	});
+	socket.on('webrtc:candidate', (msg: { id?: unknown; candidate?: unknown }) => {
+		const viewer = typeof msg?.id === 'string' ? viewers.get(msg.id) : undefined;
+		void viewer?.addRemoteCandidate(typeof msg.candidate === 'string' && msg.candidate ? msg.candidate : null).catch(() => {});
+	});
+	socket.on('webrtc:close', (msg: { id?: unknown }) => {
+		if (typeof msg?.id === 'string') void viewers.get(msg.id)?.close();
+	});
+	socket.on('disconnect', () => {
+		for (const v of viewers.values()) void v.close();
+		viewers.clear();
 	});
 }

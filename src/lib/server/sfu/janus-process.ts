@@ -34,6 +34,8 @@ export interface JanusProcessOptions {
 	iceIgnoreList?: string;
 	/** Public IP(s) to advertise in host candidates behind a 1:1 NAT (nat.nat_1_1_mapping). */
 	nat11?: string;
+	/** "host:port" of a STUN server Janus uses to learn its public address (nat.stun_server). */
+	stunServer?: string;
 	log?: (msg: string) => void;
 }
 
@@ -187,6 +189,7 @@ export class JanusProcess extends EventEmitter {
 			this.opts.iceEnforceList ? `\tice_enforce_list = ${q(this.opts.iceEnforceList)}` : null,
 			`\tice_ignore_list = ${q(this.opts.iceIgnoreList ?? 'vmnet')}`,
 			this.opts.nat11 ? `\tnat_1_1_mapping = ${q(this.opts.nat11)}` : null,
+			...(this.opts.stunServer ? [`\tstun_server = ${q(this.opts.stunServer.replace(/:\d+$/, ''))}`, `\tstun_port = ${/:(\d+)$/.exec(this.opts.stunServer)?.[1] ?? '3478'}`] : []),
 			// Browsers hide host IPs behind mDNS names Janus can't resolve on a server;
 			// the browser's checks reach Janus anyway and are learnt as peer-reflexive.
 			'\tignore_mdns = true',

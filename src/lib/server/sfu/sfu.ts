@@ -81,6 +81,15 @@ export class Sfu {
 		if (this.running) return;
 		this.running = true;
 		try {
+			await this.startInner();
+		} catch (e) {
+			await this.stop();
+			throw e;
+		}
+	}
+
+	private async startInner(): Promise<void> {
+		try {
 			this.ptHints = JSON.parse(readFileSync(this.ptHintsFile, 'utf8'));
 		} catch {
 			this.ptHints = {};
@@ -93,10 +102,17 @@ export class Sfu {
 			await this.connect(t.url, t.apiSecret);
 			return;
 		}
+		const env = process.env;
 		this.process = new JanusProcess({
 			dir: path.join(this.opts.dataDir, 'janus'),
 			log: this.log,
-			debugLevel: process.env.JANUS_DEBUG_LEVEL ? Number(process.env.JANUS_DEBUG_LEVEL) : undefined
+			binary: env.JANUS_BIN || undefined,
+			debugLevel: env.JANUS_DEBUG_LEVEL ? Number(env.JANUS_DEBUG_LEVEL) : undefined,
+			rtpPortRange: env.JANUS_RTP_PORT_RANGE || undefined,
+			iceEnforceList: env.JANUS_ICE_ENFORCE_LIST || undefined,
+			iceIgnoreList: env.JANUS_ICE_IGNORE_LIST || undefined,
+			nat11: env.JANUS_NAT_1_1 || undefined,
+			stunServer: env.JANUS_STUN_SERVER || undefined
 		});
 		this.process.on('ready', (ep) => {
 			// After a restart (not the first start, which start() awaits itself).
@@ -115,6 +131,7 @@ export class Sfu {
 		if (!this.running) return;
 		this.running = false;
 		if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+		this.reconnectTimer = null;
 		await Promise.allSettled([...this.viewers].map((v) => v.close()));
 		await Promise.allSettled([...this.mounts.values()].map((m) => m.close()));
 		const conn = this.conn;
@@ -166,6 +183,8 @@ export class Sfu {
 			const viewer = new Viewer(this, mount, handle, bridged);
 			this.viewers.add(viewer);
 			mount.viewers.add(viewer);
+			ep.watched = true;
+			mount.pruneUnwatched(ep);
 			this.log(`sfu: viewer ${handle.id} watching ${cameraId} (pt ${choice.pt}, ${choice.match} match)`);
 			return viewer;
 		} catch (e) {
@@ -296,6 +315,8 @@ interface Endpoint {
 	port: number | null;
 	writer: RtpWriter;
 	ready: Promise<void>;
+	/** A viewer has used it (endpoints made for a guessed PT that nobody used get dropped). */
+	watched: boolean;
 }
 
 class Mount implements MountSink {
@@ -344,7 +365,11 @@ class Mount implements MountSink {
 		try {
 			nals = splitLengthPrefixed(s.data, this.nalLengthSize);
 		} catch {
-			return; // a malformed sample: skip it
+			try {
+				nals = splitLengthPrefixed(s.data, 4); // samples re-framed with 4-byte lengths
+			} catch {
+				return; // a malformed sample: skip it
+			}
 		}
 		const packets = this.packetize(nals);
 		if (!packets.length) return;
@@ -362,7 +387,7 @@ class Mount implements MountSink {
 	async endpoint(pt: number): Promise<Endpoint> {
 		let ep = this.endpoints.get(pt);
 		if (!ep) {
-			ep = { pt, id: randomInt(1, 2 ** 31), port: null, writer: new RtpWriter(pt), ready: Promise.resolve() };
+			ep = { pt, id: randomInt(1, 2 ** 31), port: null, writer: new RtpWriter(pt), ready: Promise.resolve(), watched: false };
 			this.endpoints.set(pt, ep);
 			const created = ep;
 			ep.ready = this.sfu.connection().then((conn) => this.create(created, conn)).catch((e) => {
@@ -404,6 +429,18 @@ class Mount implements MountSink {
 		// Prime Janus's keyframe buffer so this mountpoint's first viewer starts at once.
 		const kf = this.lastKeyframe;
 		if (kf) for (const p of kf.packets) this.sfu.send(ep.writer.write(p, kf.ts), port);
+	}
+
+	/** Drop the endpoints no viewer ever used (made at openMount for a payload type browsers turned out not to use). */
+	pruneUnwatched(keep: Endpoint) {
+		for (const ep of [...this.endpoints.values()]) {
+			if (ep === keep || ep.watched) continue;
+			this.endpoints.delete(ep.pt);
+			ep.ready
+				.then(() => this.sfu.connection())
+				.then((conn) => conn.control.message({ request: 'destroy', id: ep.id }))
+				.catch(() => {});
+		}
 	}
 
 	/** The Janus connection went away: stop sending until remount(). */

@@ -1,0 +1,67 @@
+// The <video-stream> element of document 000's embed example plays the demo
+// camera in Chromium in each mode: decoded frames counted, not just "loaded".
+import { expect, test, type Page } from '@playwright/test';
+
+const ADMIN = { username: 'admin', password: 'e2e-admin-password' };
+
+async function demoCamera(request: import('@playwright/test').APIRequestContext) {
+	const { token } = await (await request.post('/api/auth/login', { data: ADMIN })).json();
+	const cameras = await (await request.get('/api/cameras?all=true', { headers: { authorization: `Bearer ${token}` } })).json();
+	const demo = cameras.find((c: { name: string }) => c.name === 'demo');
+	return { token, id: demo.id as string };
+}
+
+/** Embeds the player exactly as document 000 shows and counts decoded frames. */
+async function play(page: Page, mode: string, src: string, limitMs = 20_000) {
+	await page.goto('/api/health');
+	await page.setContent('<!doctype html><html><body style="margin:0"><script type="module" src="/video-stream.js"></script></body></html>');
+	return page.evaluate(
+		async ({ mode, src, limitMs }) => {
+			await customElements.whenDefined('video-stream');
+			const started = performance.now();
+			const player = document.createElement('video-stream') as HTMLElement & { mode: string; src: string; activeMode: string };
+			player.mode = mode;
+			player.src = src;
+			player.style.cssText = 'display:block;width:640px;height:360px';
+			document.body.appendChild(player);
+			const video = player.shadowRoot!.querySelector('video')!;
+			let frames = 0;
+			let first = 0;
+			await new Promise<void>((resolve, reject) => {
+				const timer = setTimeout(() => reject(new Error(`only ${frames} frames in ${limitMs} ms (mode ${player.activeMode})`)), limitMs);
+				const count = () => {
+					frames++;
+					if (frames === 1) first = performance.now() - started;
+					if (frames >= 30) (clearTimeout(timer), resolve());
+					else video.requestVideoFrameCallback(count);
+				};
+				video.requestVideoFrameCallback(count);
+			});
+			return { frames, width: video.videoWidth, height: video.videoHeight, activeMode: player.activeMode, firstFrameMs: Math.round(first) };
+		},
+		{ mode, src, limitMs }
+	);
+}
+
+for (const mode of ['webrtc', 'mse', 'hls']) {
+	test(`plays live video over ${mode}`, async ({ page, request, baseURL }) => {
+		const { token, id } = await demoCamera(request);
+		const result = await play(page, mode, `${baseURL!.replace('http', 'ws')}/api/proxy/ws?id=${id}&token=${token}`);
+		expect(result).toMatchObject({ activeMode: mode, width: 1280, height: 720 });
+		expect(result.frames).toBeGreaterThanOrEqual(30);
+		console.log(`${mode}: first frame after ${result.firstFrameMs} ms`);
+	});
+}
+
+test('falls back in order: webrtc,mse,hls plays', async ({ page, request, baseURL }) => {
+	const { token, id } = await demoCamera(request);
+	const result = await play(page, 'webrtc,mse,hls', `${baseURL!.replace('http', 'ws')}/api/proxy/ws?id=${id}&token=${token}`);
+	expect(['webrtc', 'mse']).toContain(result.activeMode);
+});
+
+test('a viewer without rights gets no video', async ({ page, request, baseURL }) => {
+	const { token: admin, id } = await demoCamera(request);
+	await request.post('/api/users', { headers: { authorization: `Bearer ${admin}` }, data: { username: 'e2e-viewer', password: 'viewer-password', cameras: [] } });
+	const { token } = await (await request.post('/api/auth/login', { data: { username: 'e2e-viewer', password: 'viewer-password' } })).json();
+	await expect(play(page, 'mse', `${baseURL!.replace('http', 'ws')}/api/proxy/ws?id=${id}&token=${token}`, 5000)).rejects.toThrow(/only 0 frames/);
+});
