@@ -33,20 +33,6 @@ const adminErrors = { '401': response('Unauthorized'), '403': response('Forbidde
 const CAMERA_A = { id: 'a3f9c12d8e4b', label: 'Ngã tư An Sương', lat: 10.823145, lon: 106.629732 };
 const CAMERA_B = { id: 'b7e2a1f4c3d9', label: 'Cầu Bình Lợi', lat: 10.834211, lon: 106.710445 };
 const CAMERA_NO_POSITION = { id: 'c9d3b2e1a4f8', label: '', lat: null, lon: null };
-const ADMIN_CAMERA = {
-	id: CAMERA_A.id,
-	name: 'camera_01',
-	label: CAMERA_A.label,
-	lat: CAMERA_A.lat,
-	lon: CAMERA_A.lon,
-	source: 'rtsp://192.168.1.64:554/Streaming/Channels/101',
-	enabled: true,
-	keepalive: false,
-	tags: ['district-12'],
-	status: STATUS_ONLINE,
-	createdAt: '2025-01-15T08:30:00.000Z',
-	updatedAt: '2025-01-15T08:30:00.000Z'
-};
 // GET /api/cameras/{id}: the live status of a camera being watched (src/lib/server/hub/stream.ts).
 const STATUS_ONLINE = {
 	state: 'online',
@@ -72,6 +58,20 @@ const STATUS_ERROR_ADMIN = {
 };
 // What a camera the live hub has not loaded yet reports, e.g. in the answer to POST /api/cameras.
 const STATUS_NOT_LOADED = { ...STATUS_ERROR_ADMIN, state: 'offline', error: null, since: '1970-01-01T00:00:00.000Z' };
+const ADMIN_CAMERA = {
+	id: CAMERA_A.id,
+	name: 'camera_01',
+	label: CAMERA_A.label,
+	lat: CAMERA_A.lat,
+	lon: CAMERA_A.lon,
+	source: 'rtsp://192.168.1.64:554/Streaming/Channels/101',
+	enabled: true,
+	keepalive: false,
+	tags: ['district-12'],
+	status: STATUS_ONLINE,
+	createdAt: '2025-01-15T08:30:00.000Z',
+	updatedAt: '2025-01-15T08:30:00.000Z'
+};
 const streamUrlsFor = (id: string, token = '...') => ({
 	ws_url: `ws://HOST:1984/api/proxy/ws?id=${id}&token=${token}`,
 	hls_url: `http://HOST:1984/api/proxy/hls?id=${id}&token=${token}`,
@@ -363,6 +363,20 @@ const schemas = {
 			role: schema('Role'),
 			cameras: schema('CameraRights')
 		}
+	},
+
+	WsMessage: {
+		type: 'object',
+		description: 'A JSON text frame of WS /api/proxy/ws, either way (go2rtc video-stream.js protocol); see x-websocket.',
+		required: ['type'],
+		properties: {
+			type: {
+				type: 'string',
+				enum: ['mse', 'hls', 'mp4', 'webrtc/offer', 'webrtc/answer', 'webrtc/candidate', 'error']
+			},
+			value: { type: 'string' }
+		},
+		examples: [{ type: 'mse', value: 'avc1.640029,mp4a.40.2,opus' }, { type: 'error', value: 'mse: no video track this client can play' }]
 	}
 };
 
@@ -371,6 +385,27 @@ const errorContent = (examples: Record<string, string>) =>
 		schema('Error'),
 		Object.fromEntries(Object.entries(examples).map(([name, error]) => [name, { value: { error } }]))
 	);
+
+// liveCamera (src/lib/server/live/access.ts): why a visible camera has no live stream.
+const LIVE_UNAVAILABLE = { disabled: 'camera is disabled', notLoaded: 'camera is not available yet' };
+
+/** 503 of a live endpoint that can also give up waiting for the camera. */
+const cameraUnavailable = (description: string, examples: Record<string, string>) => ({
+	description: `The camera is disabled or not loaded by the live hub yet, or ${description}`,
+	content: errorContent({ ...LIVE_UNAVAILABLE, ...examples })
+});
+
+// Every error of an endpoint behind liveCamera: a camera id is required, it must be visible, enabled and loaded.
+const liveErrors = {
+	'400': response('CameraIdRequired'),
+	...userErrors,
+	'404': response('CameraNotFound'),
+	'503': response('CameraUnavailable')
+};
+
+// Binary media: OpenAPI 3.1 describes a body of another media type by its media type alone.
+const media = (type: string) => ({ [type]: {} });
+const cacheControl = (value: string) => ({ 'Cache-Control': { description: value, schema: { type: 'string', const: value } } });
 
 const responses = {
 	BadRequest: {
@@ -402,6 +437,14 @@ const responses = {
 	UserNotFound: {
 		description: 'No such user.',
 		content: errorContent({ notFound: 'user not found' })
+	},
+	CameraIdRequired: {
+		description: 'id is missing.',
+		content: errorContent({ missing: 'id is required' })
+	},
+	CameraUnavailable: {
+		description: 'The camera is disabled, or the live hub has not loaded it yet (just after a start or a change).',
+		content: errorContent(LIVE_UNAVAILABLE)
 	}
 };
 
@@ -415,8 +458,122 @@ const parameters = {
 		required: false,
 		description: 'The JWT, instead of the Authorization header (for links and embeds). Same as the tokenQuery security scheme.',
 		schema: { type: 'string' }
+	},
+	HlsSession: {
+		name: 'session',
+		in: 'query',
+		required: false,
+		description:
+			'The HLS client session from the master playlist (16 hex characters): while it keeps asking, it counts as a viewer of the camera; it ends after 30 s without a request. Without it the request counts for no one.',
+		schema: { type: 'string', examples: ['9f86d081884c7d65'] }
 	}
 };
+
+// The query integers of /api/proxy/hls/{file}: 1 to 9 decimal digits, else 400.
+const hlsInteger = (name: string, description: string) => ({
+	name,
+	in: 'query',
+	required: false,
+	description: `${description} 1 to 9 decimal digits, else 400.`,
+	schema: { type: 'integer', minimum: 0, maximum: 999999999 }
+});
+
+// WS /api/proxy/ws (src/lib/server/live/ws-endpoint.ts): go2rtc's video-stream.js protocol.
+const webSocket = {
+	'/api/proxy/ws': {
+		summary: 'Live video for video-stream.js (go2rtc protocol): WebRTC, MSE, HLS or keyframe MP4s',
+		description:
+			'A WebSocket (ws:// or wss://, the ws_url of GET /api/proxy/streams). The upgrade is authorized like GET /api/proxy/frame: the token in ?token= (or an Authorization header, or the session cookie), a camera the caller may see, enabled and loaded; otherwise the upgrade is refused with an HTTP status and a JSON error body (400, 401, 404, 503, or 500 "internal error"). ' +
+			'Then JSON text frames `{"type": ..., "value": ...}` go both ways and media arrives as binary frames. The client sends one request per mode it wants; every failure is answered `{"type":"error","value":"<request type>: <message>"}` and the socket stays open. Binary frames from the client are refused with an error; a frame over 256 KiB closes the socket (1009).',
+		security: signedIn,
+		parameters: [parameter('CameraIdQuery'), parameter('Token')],
+		upgradeErrors: {
+			'400': response('CameraIdRequired'),
+			'401': response('Unauthorized'),
+			'404': response('CameraNotFound'),
+			'503': response('CameraUnavailable')
+		},
+		message: schema('WsMessage'),
+		clientMessages: {
+			mse: {
+				value: 'The codecs the browser can play, RFC 6381, comma separated (MediaSource.isTypeSupported); empty: any.',
+				answer:
+					'{"type":"mse","value":"<MIME type>"} with the chosen tracks, then binary frames: the fMP4 init segment, then media fragments from the cached keyframe on. A slow client skips to the next keyframe. If the camera restarts with other codecs the server closes the socket with code 1012 ("stream restarted"): reconnect. With no video track the client can play: error "mse: no video track this client can play".',
+				example: { type: 'mse', value: 'avc1.640029,avc1.64002A,hvc1.1.6.L153.B0,mp4a.40.2,opus' }
+			},
+			hls: {
+				value: 'The codecs the client can play (not used: the playlist carries every track).',
+				answer:
+					'{"type":"hls","value":"<master playlist>"}: the text of GET /api/proxy/hls, URLs with a token and a session. Error "hls: camera is offline" when the camera sends nothing within 10 s.',
+				example: { type: 'hls', value: 'avc1.640029,mp4a.40.2' }
+			},
+			mp4: {
+				value: 'The codecs the client can play (not used).',
+				answer: 'Binary frames: a one-keyframe MP4 (as GET /api/proxy/frame) at once if one is cached, then one per new keyframe (GOP), skipped while the client is behind.',
+				example: { type: 'mp4', value: 'avc1.640029' }
+			},
+			'webrtc/offer': {
+				value: 'An SDP offer (starting "v=").',
+				answer:
+					'{"type":"webrtc/answer","value":"<SDP answer>"} once the camera plays through the SFU (at most 15 s, else error "webrtc/offer: camera did not start in time"). One WebRTC session per socket; the socket closes (code 1000, "webrtc closed") when it ends.',
+				example: { type: 'webrtc/offer', value: 'v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\n...' }
+			},
+			'webrtc/candidate': {
+				value: "A local ICE candidate line of the browser's; empty or missing: end of candidates.",
+				answer: 'None; error "webrtc/candidate: no WebRTC session: send webrtc/offer first" before an offer.',
+				example: { type: 'webrtc/candidate', value: 'candidate:1 1 udp 2122260223 192.168.1.20 54321 typ host' }
+			}
+		},
+		serverMessages: {
+			mse: 'The MIME type of the fMP4 that follows, for MediaSource.addSourceBuffer.',
+			hls: 'A master playlist (text).',
+			'webrtc/answer': 'The SDP answer. The server sends no webrtc/candidate messages: its candidates are in the answer.',
+			error: '"<request type>: <message>", e.g. "mse: no video track this client can play", "message: not JSON", "binary: binary messages are not accepted", "foo: unknown request type".'
+		},
+		examples: {
+			mse: [
+				{ direction: 'client', data: { type: 'mse', value: 'avc1.640029,mp4a.40.2,opus' } },
+				{ direction: 'server', data: { type: 'mse', value: 'video/mp4; codecs="avc1.640028,mp4a.40.2"' } },
+				{ direction: 'server', data: '<binary: init segment>' },
+				{ direction: 'server', data: '<binary: fragment>' }
+			],
+			error: [
+				{ direction: 'client', data: { type: 'webrtc/candidate', value: 'candidate:1 1 udp 2122260223 192.168.1.20 54321 typ host' } },
+				{ direction: 'server', data: { type: 'error', value: 'webrtc/candidate: no WebRTC session: send webrtc/offer first' } }
+			]
+		}
+	}
+};
+
+// Document 000 HLS: the master playlist and an LL-HLS media playlist (HOST and the token shortened).
+const HLS_QUERY = `id=${CAMERA_A.id}&token=eyJ...&session=9f86d081884c7d65`;
+const HLS_MASTER = [
+	'#EXTM3U',
+	'#EXT-X-INDEPENDENT-SEGMENTS',
+	'#EXT-X-STREAM-INF:BANDWIDTH=4400000,AVERAGE-BANDWIDTH=4096000,CODECS="avc1.640028,mp4a.40.2",RESOLUTION=1920x1080,FRAME-RATE=25.000',
+	`http://HOST:1984/api/proxy/hls/index.m3u8?${HLS_QUERY}`,
+	''
+].join('\n');
+const hlsMedia = (file: string, rest: string) => `http://HOST:1984/api/proxy/hls/${file}?${HLS_QUERY}&m=m5x2k1a3b9f0c1&${rest}`;
+const HLS_MEDIA_PLAYLIST = [
+	'#EXTM3U',
+	'#EXT-X-VERSION:9',
+	'#EXT-X-TARGETDURATION:1',
+	'#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=0.6',
+	'#EXT-X-PART-INF:PART-TARGET=0.2',
+	'#EXT-X-MEDIA-SEQUENCE:41',
+	'#EXT-X-INDEPENDENT-SEGMENTS',
+	`#EXT-X-MAP:URI="${hlsMedia('init.mp4', 'v=0')}"`,
+	'#EXT-X-PROGRAM-DATE-TIME:2025-01-15T08:31:43.000Z',
+	`#EXT-X-PART:DURATION=0.2,URI="${hlsMedia('part.m4s', 'msn=41&part=0')}",INDEPENDENT=YES`,
+	'...',
+	'#EXTINF:1,',
+	hlsMedia('segment.m4s', 'msn=41'),
+	'#EXT-X-PROGRAM-DATE-TIME:2025-01-15T08:31:44.000Z',
+	`#EXT-X-PART:DURATION=0.2,URI="${hlsMedia('part.m4s', 'msn=42&part=0')}",INDEPENDENT=YES`,
+	`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${hlsMedia('part.m4s', 'msn=42&part=1')}"`,
+	''
+].join('\n');
 
 export function openapiDocument(serverUrl: string, version = '0.1.0') {
 	return {
@@ -427,13 +584,15 @@ export function openapiDocument(serverUrl: string, version = '0.1.0') {
 			description:
 				'The native REST API of Vantage (document 000 and its admin endpoints). Errors are always `{"error": "..."}`. ' +
 				'Sign in with POST /api/auth/login, then send the token as `Authorization: Bearer <token>` or `?token=`; tokens last 24 hours. ' +
-				'Camera ids are anonymous: original names are shown to admins only.'
+				'Camera ids are anonymous: original names are shown to admins only. ' +
+				'Live video over WebSocket (WS /api/proxy/ws?id=&token=, the go2rtc video-stream.js protocol) has no OpenAPI operation: see `x-websocket`.'
 		},
 		servers: [{ url: serverUrl }],
 		tags: [
 			{ name: 'auth', description: 'Tokens, sessions and one\'s own account' },
 			{ name: 'cameras', description: 'Cameras and their positions (document 000), and their admin' },
 			{ name: 'streams', description: 'Stream URLs for players, NVR and CCTV software (document 000)' },
+			{ name: 'live', description: 'Live video: snapshots, fragmented MP4 and LL-HLS (document 000); WebSocket under x-websocket' },
 			{ name: 'users', description: 'Users and their camera rights (admins only)' },
 			{ name: 'meta', description: 'Health and this document' }
 		],
@@ -628,7 +787,7 @@ export function openapiDocument(serverUrl: string, version = '0.1.0') {
 					},
 					responses: {
 						'201': {
-							description: 'Created. The live hub loads the camera right after this answer, so its status here is always the not-loaded one.',
+							description: 'Created. `status` is always the not-loaded one here (offline since 1970-01-01T00:00:00.000Z): GET the camera for its live status.',
 							content: jsonBody(schema('Camera'), { created: { value: { ...ADMIN_CAMERA, status: STATUS_NOT_LOADED } } })
 						},
 						'400': {
@@ -751,9 +910,162 @@ export function openapiDocument(serverUrl: string, version = '0.1.0') {
 								}
 							})
 						},
-						'400': { description: 'id is missing.', content: errorContent({ missing: 'id is required' }) },
+						'400': response('CameraIdRequired'),
 						...userErrors,
 						'404': response('CameraNotFound')
+					}
+				}
+			},
+
+			'/api/proxy/frame': {
+				get: {
+					tags: ['live'],
+					operationId: 'getFrame',
+					summary: 'Snapshot (1 frame MP4)',
+					description:
+						"One keyframe as a self-contained MP4 (the video track only), straight from the camera's cache: no wait for the next GOP. When nothing is cached (nobody watching), the camera is started and its first keyframe awaited, at most 10 s.",
+					security: signedIn,
+					parameters: [parameter('CameraIdQuery'), parameter('Token')],
+					responses: {
+						'200': { description: 'The keyframe.', headers: cacheControl('no-store'), content: media('video/mp4') },
+						...liveErrors,
+						'503': cameraUnavailable('it sent no keyframe within 10 s.', {
+							starting: 'camera is starting: try again',
+							offline: 'camera is offline'
+						})
+					}
+				}
+			},
+			'/api/proxy/frame.jpeg': {
+				get: {
+					tags: ['live'],
+					operationId: 'getFrameJpeg',
+					summary: 'Snapshot as JPEG',
+					description:
+						'The keyframe of GET /api/proxy/frame, decoded to JPEG (full resolution). When nothing is cached, the camera is started and its first keyframe awaited, at most 10 s.',
+					security: signedIn,
+					parameters: [parameter('CameraIdQuery'), parameter('Token')],
+					responses: {
+						'200': { description: 'The keyframe as JPEG.', headers: cacheControl('no-store'), content: media('image/jpeg') },
+						...liveErrors,
+						'503': cameraUnavailable('it sent no keyframe within 10 s.', {
+							starting: 'camera is starting: try again',
+							offline: 'camera is offline'
+						})
+					}
+				}
+			},
+			'/api/proxy/mp4': {
+				get: {
+					tags: ['live'],
+					operationId: 'getMp4',
+					summary: 'Continuous fragmented MP4',
+					description:
+						"A live fragmented MP4 (every track: video and audio), streamed until the client disconnects: the init segment, then fragments from the camera's cached keyframe on, so playback starts at once when the camera is being watched (otherwise the camera is started and the body begins with its first keyframe). A client that falls behind skips to the next keyframe. If the camera restarts with other codecs the body ends: request it again. A stream with no video track aborts the body.",
+					security: signedIn,
+					parameters: [parameter('CameraIdQuery'), parameter('Token')],
+					responses: {
+						'200': {
+							description: 'The stream (no Content-Length: it ends when the client disconnects or the stream restarts).',
+							headers: cacheControl('no-store'),
+							content: media('video/mp4')
+						},
+						...liveErrors
+					}
+				}
+			},
+			'/api/proxy/hls': {
+				get: {
+					tags: ['live'],
+					operationId: 'getHlsMaster',
+					summary: 'HLS (LL-HLS) master playlist',
+					description:
+						'The multivariant playlist of one variant (bandwidth, codecs, resolution and frame rate of the live stream). Its media playlist URL is absolute and carries the camera id, a token (the one of the request, or a fresh one for a session caller) and a new HLS session, so players need no headers. Waits for the camera to start, at most 10 s.',
+					security: signedIn,
+					parameters: [parameter('CameraIdQuery'), parameter('Token')],
+					responses: {
+						'200': {
+							description: 'The master playlist.',
+							headers: cacheControl('no-cache'),
+							content: {
+								'application/vnd.apple.mpegurl': { schema: { type: 'string' }, examples: { master: { value: HLS_MASTER } } }
+							}
+						},
+						...liveErrors,
+						'503': cameraUnavailable('it sent nothing within 10 s.', { offline: 'camera is offline' })
+					}
+				}
+			},
+			'/api/proxy/hls/{file}': {
+				get: {
+					tags: ['live'],
+					operationId: 'getHlsFile',
+					summary: 'LL-HLS media playlist, init segment, parts and segments',
+					description:
+						'The URLs written by GET /api/proxy/hls and by the media playlist; players follow them, nobody needs to build them. Every file takes id, token and session; ' +
+						'index.m3u8 (application/vnd.apple.mpegurl): the LL-HLS media playlist; with _HLS_msn (and _HLS_part) a blocking reload that answers once that segment (part) is listed, at most 3 × the target duration, then anyway; without, it first waits for one whole segment, at most 10 s. ' +
+						'init.mp4 (video/mp4): the init segment, takes m and v. ' +
+						'part.m4s (video/iso.segment): a part, takes m, msn and part. ' +
+						'segment.m4s (video/iso.segment): a whole segment, takes m and msn. ' +
+						'The part or segment being written (or one a little ahead) is awaited until complete, at most 3 × the target duration.',
+					security: signedIn,
+					parameters: [
+						{
+							name: 'file',
+							in: 'path',
+							required: true,
+							schema: { type: 'string', enum: ['index.m3u8', 'init.mp4', 'part.m4s', 'segment.m4s'] }
+						},
+						parameter('CameraIdQuery'),
+						{
+							...parameter('Token'),
+							description:
+								'The JWT (or another credential). index.m3u8 writes it into the media URLs it lists (else the bearer token of the request; none for a session caller).'
+						},
+						parameter('HlsSession'),
+						{
+							name: 'm',
+							in: 'query',
+							required: false,
+							description:
+								"init.mp4, part.m4s and segment.m4s: the muxer id the media playlist wrote; missing or another one: 404. The camera's HLS muxer is a new one after nobody asked for 30 s, with numbering started over: older URLs then answer 404 and the player reloads the master playlist.",
+							schema: { type: 'string', examples: ['m5x2k1a3b9f0c1'] }
+						},
+						hlsInteger('v', 'init.mp4: the init segment version (the stream restarted with new codecs: a new version); default the current one.'),
+						hlsInteger('msn', 'part.m4s and segment.m4s (required there): the media sequence number.'),
+						hlsInteger('part', 'part.m4s (required there): the part index in the segment.'),
+						hlsInteger('_HLS_msn', 'index.m3u8: blocking reload until this media sequence number is listed. At most 2 beyond the segment being written, else 400.'),
+						hlsInteger('_HLS_part', 'index.m3u8, with _HLS_msn only: blocking reload until this part of that segment is listed. At most the advance part limit, else 400.')
+					],
+					responses: {
+						'200': {
+							description:
+								'index.m3u8: the media playlist (Cache-Control: no-cache). The media files: the bytes (Cache-Control: public, max-age=60, immutable: a URL never changes its content).',
+							headers: { 'Cache-Control': { schema: { type: 'string', enum: ['no-cache', 'public, max-age=60, immutable'] } } },
+							content: {
+								'application/vnd.apple.mpegurl': { schema: { type: 'string' }, examples: { media: { value: HLS_MEDIA_PLAYLIST } } },
+								...media('video/mp4'),
+								...media('video/iso.segment')
+							}
+						},
+						'400': {
+							description:
+								'id is missing; a number is not 1 to 9 decimal digits or a required one is missing; _HLS_part without _HLS_msn; or the blocking reload asks too far ahead.',
+							content: errorContent({
+								missing: 'id is required',
+								notInteger: '_HLS_msn must be a non-negative integer',
+								required: 'msn is required',
+								partAlone: '_HLS_part needs _HLS_msn',
+								tooFar: 'HLS: msn 57 part 3 is too far ahead'
+							})
+						},
+						...userErrors,
+						'404': {
+							description:
+								'No such camera or the caller may not see it; an unknown file; or a part, segment or init segment that is gone, will not exist, or belongs to another muxer (m): reload the master playlist.',
+							content: errorContent({ camera: 'camera not found', gone: 'no longer available', file: 'not found' })
+						},
+						'503': response('CameraUnavailable')
 					}
 				}
 			},
@@ -885,6 +1197,7 @@ export function openapiDocument(serverUrl: string, version = '0.1.0') {
 				}
 			}
 		},
+		'x-websocket': webSocket,
 		components: {
 			schemas,
 			responses,

@@ -485,7 +485,11 @@ class Viewer implements WebRtcViewer {
 		private readonly bridged: BridgeResult
 	) {
 		this.answer = bridged.browserAnswer;
-		handle.on('hangup', () => void this.close());
+		handle.on('webrtcup', () => sfu.logMessage(`sfu: viewer ${handle.id} of ${mount.cameraId}: WebRTC up`));
+		handle.on('hangup', (reason: string) => {
+			sfu.logMessage(`sfu: viewer ${handle.id} of ${mount.cameraId}: hangup (${reason})`);
+			void this.close();
+		});
 		handle.on('detached', () => void this.close());
 	}
 
