@@ -102,6 +102,21 @@ const requiresCredentials = (op: Json) => {
 	return s.length > 0 && !s.some((r: Json) => Object.keys(r).length === 0);
 };
 
+// Media endpoints authorize through liveCamera / liveCameraFor (src/lib/server/live/access.ts):
+// requireUser, then visibleCamera (400 without id, 404), then 503 for a disabled or unloaded camera.
+const LIVE_CAMERA = /\bliveCamera(?:For)?\s*\(/;
+const needsUserIn = (code: string) => /\brequire(?:User|Admin)\s*\(/.test(code) || LIVE_CAMERA.test(code);
+
+/** The error statuses a handler answers with, as far as its own code shows them. */
+function errorStatuses(code: string): string[] {
+	const statuses = new Set([...code.matchAll(/\bnew ApiError\(\s*(\d{3})/g)].map((m) => m[1]));
+	if (/\b(?:badRequest|readJsonObject|onlyFields)\s*\(/.test(code)) statuses.add('400');
+	if (/\b(?:notFound|visibleCamera|getCamera)\s*\(/.test(code)) statuses.add('404');
+	if (/\bofflineError\s*\(/.test(code)) statuses.add('503');
+	if (LIVE_CAMERA.test(code)) for (const s of ['400', '404', '503']) statuses.add(s);
+	return [...statuses].sort();
+}
+
 const routes = routeOperations();
 const documented = documentedOperations();
 const key = (o: { path: string; method: string }) => `${o.method.toUpperCase()} ${o.path}`;
@@ -193,7 +208,7 @@ describe('OpenAPI document: routes', () => {
 			});
 
 			it('declares security, 401 and 403 as the handler requires', () => {
-				const needsUser = /\brequire(?:User|Admin)\s*\(/.test(r.code);
+				const needsUser = needsUserIn(r.code);
 				const needsAdmin = /\brequireAdmin\s*\(/.test(r.code);
 				const responses = op()?.responses ?? {};
 				expect(requiresCredentials(op()), `${r.file}: security`).toBe(needsUser);
@@ -202,7 +217,34 @@ describe('OpenAPI document: routes', () => {
 			});
 
 			it('declares 400 when the handler validates input', () => {
-				if (/\b(?:badRequest|readJsonObject|onlyFields)\s*\(/.test(r.code)) expect(op()?.responses).toHaveProperty('400');
+				if (/\b(?:badRequest|readJsonObject|onlyFields)\s*\(/.test(r.code) || LIVE_CAMERA.test(r.code))
+					expect(op()?.responses).toHaveProperty('400');
+			});
+
+			it('declares each error status the handler answers with', () => {
+				const codes = Object.keys(op()?.responses ?? {});
+				for (const status of errorStatuses(r.code)) expect(codes, `${r.file} answers ${status}`).toContain(status);
+			});
+
+			it('documents each content type the handler sets on a success', () => {
+				const types = new Set(
+					Object.entries(op()?.responses ?? {})
+						.filter(([c]) => /^2\d\d$/.test(c))
+						.flatMap(([, res]) => Object.keys(deref(res).content ?? {}))
+				);
+				// Every media type the handler names (also through a variable, as in hls/[file]), and JSON for json().
+				const set = [...r.code.matchAll(/'((?:application|audio|image|text|video)\/[\w.+-]+)'/g)].map((m) => m[1]);
+				if (/\bjson\(/.test(r.code)) set.push('application/json');
+				for (const t of set) expect([...types], `${r.file} answers ${t}`).toContain(t);
+			});
+
+			it('lists exactly the values of a path parameter the handler switches on', () => {
+				const switched = /switch\s*\(\s*params\.(\w+)\s*\)\s*\{/.exec(r.code);
+				if (!switched) return;
+				const handled = [...r.code.slice(switched.index).matchAll(/\bcase\s+'([^']+)'\s*:/g)].map((m) => m[1]).sort();
+				const item = doc.paths[r.path] ?? {};
+				const param = [...(item.parameters ?? []), ...(op()?.parameters ?? [])].map(deref).find((x: Json) => x.in === 'path' && x.name === switched[1]);
+				expect(deref(param?.schema)?.enum?.slice().sort(), `${r.file}: ${switched[1]}`).toEqual(handled);
 			});
 
 			it('declares a JSON request body exactly when the handler reads one', () => {
@@ -259,6 +301,27 @@ describe('OpenAPI document: schemas follow the validation code', () => {
 		expect(re.test('ftp://host/stream')).toBe(false);
 	});
 
+	it('camera shapes and live status', () => {
+		const VIEWS = 'src/lib/server/cameras/views.ts';
+		const keys = (fields: string) => [...fields.matchAll(/(\w+):/g)].map((m) => m[1]).sort();
+		expect(Object.keys(S().Camera.properties).sort()).toEqual(keys(grab(VIEWS, /export function adminCamera\([^]*?return \{([^]*?)\};/)));
+		expect(Object.keys(S().CameraView.properties).sort()).toEqual(keys(grab(VIEWS, /export function viewerCamera\([^]*?return \{([^]*?)\};/)));
+		expect(S().Camera.required.slice().sort()).toEqual(Object.keys(S().Camera.properties).sort());
+		expect(S().CameraView.required.slice().sort()).toEqual(Object.keys(S().CameraView.properties).sort());
+		for (const s of [S().Camera, S().CameraView]) expect(deref(s.properties.status)).toBe(S().StreamStatus);
+
+		const status = grab('src/lib/server/hub/stream.ts', /export interface StreamStatus \{([^}]*)\}/);
+		const fields = [...status.matchAll(/^\s*(\w+):/gm)].map((m) => m[1]).sort();
+		expect(Object.keys(S().StreamStatus.properties).sort()).toEqual(fields);
+		expect(S().StreamStatus.required.slice().sort()).toEqual(fields);
+		expect(S().StreamStatus.properties.state.enum).toEqual(strings(grab('src/lib/server/ingest/ffmpeg-ingest.ts', /export type IngestState = ([^;]*);/)));
+	});
+
+	it('consumers', () => {
+		const fields = grab('src/routes/api/cameras/[id]/consumers/+server.ts', /consumers\.map\(\(c\) => \(\{([^}]*)\}\)\)/);
+		expect(Object.keys(S().Consumer.properties).sort()).toEqual([...fields.matchAll(/(\w+):/g)].map((m) => m[1]).sort());
+	});
+
 	it('user fields, username, roles and passwords', () => {
 		expect(Object.keys(S().UserInput.properties).sort()).toEqual(strings(grab(USERS, /export const USER_FIELDS = \[([^\]]*)\]/)).sort());
 		expect(S().UserInput.properties.username.pattern).toBe(grab(USERS, /const USERNAME = \/(.+)\/;/));
@@ -267,5 +330,33 @@ describe('OpenAPI document: schemas follow the validation code', () => {
 		const max = Number(grab('src/lib/server/auth/password.ts', /password\.length > (\d+)\) return 'password must be at most/));
 		for (const p of [S().UserInput.properties.password, S().UserPatch.properties.password, S().PasswordChange.properties.newPassword])
 			expect([p.minLength, p.maxLength]).toEqual([min, max]);
+	});
+});
+
+describe('OpenAPI document: the live video WebSocket (x-websocket)', () => {
+	const WS = 'src/lib/server/live/ws-endpoint.ts';
+	const code = readFileSync(path.join(root, WS), 'utf8');
+	const at = /url\.pathname !== '([^']+)'/.exec(code)?.[1];
+
+	it('describes the path ws-endpoint.ts serves, which is no HTTP route', () => {
+		expect(at, `${WS}: the upgrade path`).toBeDefined();
+		expect(Object.keys(doc['x-websocket'] ?? {})).toEqual([at]);
+		expect(doc.paths[at!]).toBeUndefined();
+		const ws = doc['x-websocket'][at!];
+		expect(requiresCredentials(ws)).toBe(true);
+		const params = ws.parameters.map(deref);
+		expect(params.map((x: Json) => `${x.in} ${x.name}`).sort()).toEqual(['query id', 'query token']);
+		for (const status of ['400', '401', '404', '503']) expect(ws.upgradeErrors, status).toHaveProperty(status);
+	});
+
+	it('documents exactly the request types the session handles', () => {
+		const handle = /private async handle\([^]*?switch \(type\) \{([^]*?)\n\t\t\}/.exec(code)?.[1];
+		expect(handle, `${WS}: WsSession.handle`).toBeDefined();
+		const handled = [...handle!.matchAll(/\bcase\s+'([^']+)'\s*:/g)].map((m) => m[1]).sort();
+		const ws = doc['x-websocket'][at!];
+		expect(Object.keys(ws.clientMessages).sort()).toEqual(handled);
+		const types = deref(ws.message).properties.type.enum;
+		for (const t of [...handled, ...Object.keys(ws.serverMessages)]) expect(types, t).toContain(t);
+		for (const [type, m] of Object.entries(ws.clientMessages as Record<string, Json>)) expect(m.example?.type, type).toBe(type);
 	});
 });

@@ -248,7 +248,7 @@ const schemas = {
 				type: 'string',
 				enum: ['offline', 'starting', 'online', 'error'],
 				description:
-					'offline: not pulled (no viewer and no keepalive, a push camera, or not loaded yet); starting: the source is being opened; online: media is flowing; error: the last attempt failed, retried with a growing delay.'
+					'offline: not pulled (no viewer and no keepalive, disabled, a push camera, or not loaded yet); starting: the source is being opened; online: media is flowing; error: the last attempt failed, retried with a growing delay.'
 			},
 			error: {
 				type: ['string', 'null'],
@@ -309,6 +309,23 @@ const schemas = {
 		description: 'The fields to change; the others stay. After the change lat and lon must both be numbers or both null.',
 		additionalProperties: false,
 		properties: cameraInputProperties
+	},
+
+	Consumer: {
+		type: 'object',
+		description: "One viewer or puller of a camera's live stream.",
+		required: ['protocol', 'remoteAddress', 'startedAt', 'bytes'],
+		properties: {
+			protocol: {
+				type: 'string',
+				description:
+					'How it watches: mse (WebSocket MSE), mp4-frames (WebSocket keyframe MP4s), mp4 (GET /api/proxy/mp4), hls (an HLS session), webrtc.',
+				examples: ['mse', 'mp4-frames', 'mp4', 'hls', 'webrtc']
+			},
+			remoteAddress: { type: 'string', description: "The client's address.", examples: ['192.168.1.20'] },
+			startedAt: { type: 'string', format: 'date-time' },
+			bytes: { type: 'integer', minimum: 0, description: 'Bytes sent to it so far, as its output counts them (WebRTC: 0, not counted).' }
+		}
 	},
 
 	Stream: {
@@ -443,7 +460,7 @@ const responses = {
 		content: errorContent({ missing: 'id is required' })
 	},
 	CameraUnavailable: {
-		description: 'The camera is disabled, or the live hub has not loaded it yet (just after a start or a change).',
+		description: 'The camera is disabled, or the live hub has not loaded it yet (just after the server started or the camera was added).',
 		content: errorContent(LIVE_UNAVAILABLE)
 	}
 };
@@ -515,7 +532,7 @@ const webSocket = {
 			'webrtc/offer': {
 				value: 'An SDP offer (starting "v=").',
 				answer:
-					'{"type":"webrtc/answer","value":"<SDP answer>"} once the camera plays through the SFU (at most 15 s, else error "webrtc/offer: camera did not start in time"). One WebRTC session per socket; the socket closes (code 1000, "webrtc closed") when it ends.',
+					'{"type":"webrtc/answer","value":"<SDP answer>"} once the camera plays through the SFU (at most 15 s, else error "webrtc/offer: camera did not start in time"). One WebRTC session per socket (a second offer: error "webrtc/offer: a WebRTC session is already open"); the socket closes (code 1000, "webrtc closed") when it ends.',
 				example: { type: 'webrtc/offer', value: 'v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\n...' }
 			},
 			'webrtc/candidate': {
@@ -857,6 +874,36 @@ export function openapiDocument(serverUrl: string, version = '0.1.0') {
 					security: signedIn,
 					responses: {
 						'204': { description: 'Deleted.' },
+						...adminErrors,
+						'404': response('CameraNotFound')
+					}
+				}
+			},
+
+			'/api/cameras/{id}/consumers': {
+				parameters: [parameter('CameraIdPath')],
+				get: {
+					tags: ['cameras'],
+					operationId: 'listCameraConsumers',
+					summary: 'Who is watching a camera right now (admin)',
+					description:
+						"One entry per viewer or puller of the camera's live stream; the server's own feeders (keyframe probes, the HLS muxer, the WebRTC mountpoint) are left out. Empty when nobody watches.",
+					security: signedIn,
+					responses: {
+						'200': {
+							description: 'The consumers.',
+							content: jsonBody(
+								{ type: 'array', items: schema('Consumer') },
+								{
+									consumers: {
+										value: [
+											{ protocol: 'mse', remoteAddress: '192.168.1.20', startedAt: '2025-01-15T08:31:02.000Z', bytes: 73400320 },
+											{ protocol: 'hls', remoteAddress: '192.168.1.31', startedAt: '2025-01-15T08:40:11.000Z', bytes: 1048576 }
+										]
+									}
+								}
+							)
+						},
 						...adminErrors,
 						'404': response('CameraNotFound')
 					}
