@@ -64,6 +64,8 @@ export async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: 
 class WsSession {
 	private stops: (() => void)[] = [];
 	private viewer?: WebRtcViewer;
+	/** Candidates the player trickles while its offer is still being answered. */
+	private early?: (string | null)[];
 
 	constructor(
 		private readonly ws: WebSocket,
@@ -107,9 +109,12 @@ class WsSession {
 			case 'webrtc/offer':
 				if (typeof value !== 'string' || !value.startsWith('v=')) throw new Error('value must be an SDP offer');
 				return this.webrtc(value);
-			case 'webrtc/candidate':
+			case 'webrtc/candidate': {
+				const candidate = typeof value === 'string' && value ? value : null;
+				if (this.early) return void this.early.push(candidate);
 				if (!this.viewer) throw new Error('no WebRTC session: send webrtc/offer first');
-				return this.viewer.addRemoteCandidate(typeof value === 'string' && value ? value : null);
+				return this.viewer.addRemoteCandidate(candidate);
+			}
 			default:
 				throw new Error(type ? 'unknown request type' : 'a message needs a "type"');
 		}
@@ -150,19 +155,29 @@ class WsSession {
 	}
 
 	private async webrtc(offer: string) {
-		if (this.viewer) throw new Error('a WebRTC session is already open');
+		if (this.viewer || this.early) throw new Error('a WebRTC session is already open');
+		this.early = [];
 		let timer: NodeJS.Timeout | undefined;
 		const timeout = new Promise<never>((_, reject) => {
 			timer = setTimeout(() => reject(new Error('camera did not start in time')), WEBRTC_TIMEOUT_MS);
 		});
+		const watching = watch(this.stream, offer, this.remoteAddress);
 		try {
-			this.viewer = await Promise.race([watch(this.stream, offer, this.remoteAddress), timeout]);
+			this.viewer = await Promise.race([watching, timeout]);
+		} catch (e) {
+			this.early = undefined;
+			// A viewer that arrives after the timeout is not wanted any more.
+			void watching.then((v) => v.close(), () => {});
+			throw e;
 		} finally {
 			clearTimeout(timer);
 		}
+		const early = this.early;
+		this.early = undefined;
 		if (this.ws.readyState !== this.ws.OPEN) return void this.viewer.close();
 		this.viewer.onClose(() => this.ws.close(1000, 'webrtc closed'));
 		this.send('webrtc/answer', this.viewer.answer);
+		for (const c of early) await this.viewer.addRemoteCandidate(c);
 	}
 
 	private close() {

@@ -52,6 +52,8 @@ type Ack = (reply: { answer?: string; error?: string }) => void;
  */
 function signalWebRtc(socket: Socket) {
 	const viewers = new Map<string, WebRtcViewer>();
+	// Candidates trickled while an offer is still being answered, per camera.
+	const early = new Map<string, (string | null)[]>();
 	const allowed = (id: unknown): id is string => {
 		const cams = socket.data.cameras as Set<string> | 'all';
 		return typeof id === 'string' && (cams === 'all' || cams.has(id)) && !!live.stream(id);
@@ -60,19 +62,27 @@ function signalWebRtc(socket: Socket) {
 		const reply: Ack = typeof ack === 'function' ? ack : () => {};
 		if (!allowed(msg?.id)) return reply({ error: 'camera not found' });
 		if (typeof msg.sdp !== 'string' || !msg.sdp.startsWith('v=')) return reply({ error: 'sdp must be an SDP offer' });
-		await viewers.get(msg.id)?.close();
+		const id = msg.id;
+		await viewers.get(id)?.close();
+		early.set(id, []);
 		try {
-			const viewer = await watch(live.stream(msg.id)!, msg.sdp, socket.handshake.address);
-			viewers.set(msg.id, viewer);
-			viewer.onClose(() => viewers.get(msg.id as string) === viewer && viewers.delete(msg.id as string));
+			const viewer = await watch(live.stream(id)!, msg.sdp, socket.handshake.address);
+			viewers.set(id, viewer);
+			viewer.onClose(() => viewers.get(id) === viewer && viewers.delete(id));
 			reply({ answer: viewer.answer });
+			for (const c of early.get(id) ?? []) await viewer.addRemoteCandidate(c).catch(() => {});
 		} catch (e) {
 			reply({ error: (e as Error).message });
+		} finally {
+			early.delete(id);
 		}
 	});
 	socket.on('webrtc:candidate', (msg: { id?: unknown; candidate?: unknown }) => {
-		const viewer = typeof msg?.id === 'string' ? viewers.get(msg.id) : undefined;
-		void viewer?.addRemoteCandidate(typeof msg.candidate === 'string' && msg.candidate ? msg.candidate : null).catch(() => {});
+		if (typeof msg?.id !== 'string') return;
+		const candidate = typeof msg.candidate === 'string' && msg.candidate ? msg.candidate : null;
+		const pending = early.get(msg.id);
+		if (pending) pending.push(candidate);
+		else void viewers.get(msg.id)?.addRemoteCandidate(candidate).catch(() => {});
 	});
 	socket.on('webrtc:close', (msg: { id?: unknown }) => {
 		if (typeof msg?.id === 'string') void viewers.get(msg.id)?.close();

@@ -5,7 +5,7 @@
 // so the owner re-creates its mountpoints.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -102,16 +102,22 @@ export class JanusProcess extends EventEmitter {
 	private async launch(): Promise<JanusEndpoint> {
 		const dir = this.opts.dir;
 		mkdirSync(dir, { recursive: true, mode: 0o700 });
+		killStale(dir, this.log);
 		const port = await freeTcpPort();
 		this.writeConfig(port);
 		const logFile = path.join(dir, 'janus.log');
 		if (existsSync(logFile)) renameSync(logFile, logFile + '.1');
 		const binary = this.opts.binary ?? process.env.JANUS_BIN ?? '/usr/bin/janus';
-		const child = spawn(binary, ['-F', dir, '-C', path.join(dir, 'janus.jcfg'), '-o', '-N', '-L', logFile], {
-			stdio: ['ignore', 'ignore', 'pipe'],
-			cwd: dir
-		});
+		const args = ['-F', dir, '-C', path.join(dir, 'janus.jcfg'), '-o', '-N', '-L', logFile];
+		// The kernel ends Janus when this process dies, even by SIGKILL (no orphaned Janus
+		// holding ports); setpriv execs Janus, so the pid stays the same.
+		const child = existsSync(SETPRIV)
+			? spawn(SETPRIV, ['--pdeathsig', 'SIGTERM', '--', binary, ...args], { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir })
+			: spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir });
 		this.child = child;
+		if (child.pid) writeFileSync(path.join(dir, 'janus.pid'), String(child.pid));
+		activeChildren.add(child);
+		child.once('exit', () => activeChildren.delete(child));
 		let stderr = '';
 		child.stderr?.on('data', (d: Buffer) => {
 			stderr = (stderr + d.toString()).slice(-2000);
@@ -170,6 +176,7 @@ export class JanusProcess extends EventEmitter {
 		const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
 		await gone;
 		clearTimeout(timer);
+		rmSync(path.join(this.opts.dir, 'janus.pid'), { force: true });
 	}
 
 	private writeConfig(wsPort: number) {
@@ -259,6 +266,39 @@ admin: {
 		writeFileSync(path.join(dir, 'janus.transport.websockets.jcfg'), ws, { mode: 0o600 });
 		writeFileSync(path.join(dir, 'janus.plugin.streaming.jcfg'), streaming, { mode: 0o600 });
 	}
+}
+
+const SETPRIV = '/usr/bin/setpriv';
+
+// Janus processes of this Node process: terminated on exit (also without stop()).
+const activeChildren = new Set<ChildProcess>();
+process.once('exit', () => {
+	for (const c of activeChildren) c.kill('SIGTERM');
+});
+
+/**
+ * A Janus left running by an earlier run on the same folder (its pid file
+ * names a live process whose command line uses this config folder): end it,
+ * as it holds ports and mountpoints nobody feeds.
+ */
+function killStale(dir: string, log: (msg: string) => void) {
+	const pidFile = path.join(dir, 'janus.pid');
+	let pid: number;
+	try {
+		pid = parseInt(readFileSync(pidFile, 'utf8'), 10);
+	} catch {
+		return;
+	}
+	try {
+		const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+		if (cmdline.some((a) => a.endsWith('janus')) && cmdline.includes(dir)) {
+			log(`janus: ending stale janus ${pid} of an earlier run`);
+			process.kill(pid, 'SIGKILL');
+		}
+	} catch {
+		// not running any more
+	}
+	rmSync(pidFile, { force: true });
 }
 
 /** A TCP port that was free on 127.0.0.1 a moment ago. */

@@ -10,7 +10,7 @@
 // client, Janus server) by `a=setup:active` towards Janus and
 // `a=setup:passive` towards the browser. Both peers believe they offered, so
 // both start as ICE-controlling; the RFC 8445 §7.3.1.1 role-conflict
-// procedure (487 + tie-breaker) settles it. RTP is identified by the browser
+// procedure (487 + tie-breaker) settles it (either side may win; both work). RTP is identified by the browser
 // through Janus's SSRC (a=ssrc in its answer) and a payload type that is the
 // same on both legs: the Janus mountpoint must be configured with the PT the
 // browser offered. Header extensions, RTX, FEC and transport-cc are left out
