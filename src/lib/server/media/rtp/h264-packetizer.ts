@@ -3,6 +3,7 @@
 // fragments of large ones. Pure code.
 import { H264_NAL, h264NalType } from '../h264/nal';
 import type { RtpPayload } from './packet';
+import { FragmentJoiner, packetizeNals, splitAggregate, type NalPayloadFormat } from './nal-payload';
 
 export const DEFAULT_MAX_PAYLOAD = 1200;
 
@@ -50,59 +51,17 @@ export class H264Packetizer {
 			const rest = kept.filter((n) => h264NalType(n) !== H264_NAL.SPS && h264NalType(n) !== H264_NAL.PPS);
 			units = [...this.sps, ...this.pps, ...rest];
 		}
-		const out: RtpPayload[] = [];
-		let i = 0;
-		while (i < units.length) {
-			// Aggregate a run of small NAL units into one STAP-A when two or more fit.
-			let size = 1;
-			let j = i;
-			while (j < units.length && size + 2 + units[j].length <= this.maxPayload) {
-				size += 2 + units[j].length;
-				j++;
-			}
-			if (j - i >= 2) {
-				out.push({ payload: stapA(units.slice(i, j)), marker: false });
-				i = j;
-				continue;
-			}
-			const nal = units[i++];
-			if (nal.length <= this.maxPayload) out.push({ payload: nal, marker: false });
-			else out.push(...fuA(nal, this.maxPayload));
-		}
-		if (out.length) out[out.length - 1].marker = true;
-		return out;
+		return packetizeNals(units, this.maxPayload, H264_FORMAT);
 	}
 }
 
-function stapA(nals: Buffer[]): Buffer {
-	let nri = 0;
-	for (const n of nals) nri = Math.max(nri, n[0] & 0x60);
-	const out = Buffer.allocUnsafe(1 + nals.reduce((s, n) => s + 2 + n.length, 0));
-	out[0] = nri | H264_NAL.STAP_A;
-	let off = 1;
-	for (const n of nals) {
-		out.writeUInt16BE(n.length, off);
-		out.set(n, off + 2);
-		off += 2 + n.length;
-	}
-	return out;
-}
-
-function fuA(nal: Buffer, maxPayload: number): RtpPayload[] {
-	const indicator = (nal[0] & 0xe0) | H264_NAL.FU_A;
-	const type = nal[0] & 0x1f;
-	const chunk = maxPayload - 2;
-	const out: RtpPayload[] = [];
-	for (let off = 1; off < nal.length; off += chunk) {
-		const end = Math.min(off + chunk, nal.length);
-		const p = Buffer.allocUnsafe(2 + end - off);
-		p[0] = indicator;
-		p[1] = (off === 1 ? 0x80 : 0) | (end === nal.length ? 0x40 : 0) | type;
-		nal.copy(p, 2, off, end);
-		out.push({ payload: p, marker: false });
-	}
-	return out;
-}
+const H264_FORMAT: NalPayloadFormat = {
+	nalHeaderSize: 1,
+	// STAP-A's NRI is the highest of its NAL units'.
+	aggregationHeader: (nals) => Buffer.from([nals.reduce((nri, n) => Math.max(nri, n[0] & 0x60), 0) | H264_NAL.STAP_A]),
+	fragmentPrefix: (nal) => [(nal[0] & 0xe0) | H264_NAL.FU_A],
+	fragmentType: (nal) => nal[0] & 0x1f
+};
 
 /**
  * The receiving side of RFC 6184 (single NAL, STAP-A, FU-A): feed payloads in
@@ -110,43 +69,25 @@ function fuA(nal: Buffer, maxPayload: number): RtpPayload[] {
  * lost fragment drops its NAL.
  */
 export class H264Depacketizer {
-	private fu: Buffer[] | null = null;
-	private lastSeq: number | null = null;
+	private joiner = new FragmentJoiner();
 
 	/** `seq` (the packet's RTP sequence number), when given, detects a lost fragment. */
 	push(payload: Buffer, seq?: number): Buffer[] {
-		if (seq !== undefined) {
-			if (this.lastSeq !== null && seq !== ((this.lastSeq + 1) & 0xffff)) this.fu = null;
-			this.lastSeq = seq;
-		}
+		this.joiner.sequence(seq);
 		if (!payload.length) return [];
 		const type = payload[0] & 0x1f;
 		if (type >= 1 && type <= 23) {
-			this.fu = null;
+			this.joiner.reset();
 			return [Buffer.from(payload)];
 		}
 		if (type === H264_NAL.STAP_A) {
-			this.fu = null;
-			const nals: Buffer[] = [];
-			for (let off = 1; off + 2 <= payload.length; ) {
-				const len = payload.readUInt16BE(off);
-				if (off + 2 + len > payload.length) throw new Error('STAP-A NAL runs past the payload');
-				nals.push(Buffer.from(payload.subarray(off + 2, off + 2 + len)));
-				off += 2 + len;
-			}
-			return nals;
+			this.joiner.reset();
+			return splitAggregate(payload, 1);
 		}
 		if (type === H264_NAL.FU_A) {
 			if (payload.length < 2) return [];
-			const start = (payload[1] & 0x80) !== 0;
-			const end = (payload[1] & 0x40) !== 0;
-			if (start) this.fu = [Buffer.from([(payload[0] & 0xe0) | (payload[1] & 0x1f)])];
-			if (!this.fu) return [];
-			this.fu.push(Buffer.from(payload.subarray(2)));
-			if (!end) return [];
-			const nal = Buffer.concat(this.fu);
-			this.fu = null;
-			return [nal];
+			const header = Buffer.from([(payload[0] & 0xe0) | (payload[1] & 0x1f)]);
+			return this.joiner.push(payload.subarray(2), (payload[1] & 0x80) !== 0, (payload[1] & 0x40) !== 0, header);
 		}
 		throw new Error(`unsupported H.264 RTP payload type ${type}`);
 	}
