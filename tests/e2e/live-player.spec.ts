@@ -12,9 +12,10 @@ async function demoCamera(request: import('@playwright/test').APIRequestContext)
 }
 
 /** Embeds the player exactly as document 000 shows and counts decoded frames. */
-async function play(page: Page, mode: string, src: string, limitMs = 20_000) {
-	await page.goto('/api/health');
-	await page.setContent('<!doctype html><html><body style="margin:0"><script type="module" src="/video-stream.js"></script></body></html>');
+async function play(page: Page, mode: string, src: string, limitMs = 20_000, pageOrigin?: string) {
+	const scriptUrl = new URL('/video-stream.js', src.replace(/^ws/, 'http')).href;
+	await page.goto(`${pageOrigin ?? ''}/api/health`);
+	await page.setContent(`<!doctype html><html><body style="margin:0"><script type="module" src="${scriptUrl}"></script></body></html>`);
 	return page.evaluate(
 		async ({ mode, src, limitMs }) => {
 			await customElements.whenDefined('video-stream');
@@ -64,4 +65,12 @@ test('a viewer without rights gets no video', async ({ page, request, baseURL })
 	await request.post('/api/users', { headers: { authorization: `Bearer ${admin}` }, data: { username: 'e2e-viewer', password: 'viewer-password', cameras: [] } });
 	const { token } = await (await request.post('/api/auth/login', { data: { username: 'e2e-viewer', password: 'viewer-password' } })).json();
 	await expect(play(page, 'mse', `${baseURL!.replace('http', 'ws')}/api/proxy/ws?id=${id}&token=${token}`, 5000)).rejects.toThrow(/only 0 frames/);
+});
+
+test('embeds from another origin, as document 000 shows', async ({ page, request, baseURL }) => {
+	const { token, id } = await demoCamera(request);
+	// The page lives on localhost; the script and the stream come from 127.0.0.1: a cross-origin module script.
+	const pageOrigin = baseURL!.replace('127.0.0.1', 'localhost');
+	const result = await play(page, 'mse', `${baseURL!.replace('http', 'ws')}/api/proxy/ws?id=${id}&token=${token}`, 20_000, pageOrigin);
+	expect(result.frames).toBeGreaterThanOrEqual(30);
 });
