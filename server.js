@@ -31,6 +31,10 @@ const port = Number(process.env.PORT || 1984);
 const host = process.env.HOST || '0.0.0.0';
 httpServer.listen(port, host, () => console.log(`Vantage listening on http://${host}:${port}`));
 
+// One camera's failure must not take every other camera down with it.
+process.on('unhandledRejection', (reason) => console.error('unhandled rejection:', reason));
+process.on('uncaughtException', (err) => console.error('uncaught exception:', err));
+
 function shutdown(signal) {
 	console.log(`${signal}: shutting down`);
 	globalThis.__vantageIo.close();
