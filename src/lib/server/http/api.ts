@@ -26,6 +26,8 @@ export function endpoint<E extends RequestEvent>(fn: (event: E) => Promise<Respo
 			return await fn(event);
 		} catch (e) {
 			if (e instanceof ApiError) return errorResponse(e.status, e.message, e.headers);
+			// The client went away while we waited (e.g. an HLS blocking reload): nobody to answer.
+			if (event.request.signal.aborted) return new Response(null, { status: 499 });
 			console.error(`${event.request.method} ${event.url.pathname}:`, e);
 			return errorResponse(500, 'internal error');
 		}

@@ -12,17 +12,20 @@
 // both start as ICE-controlling; the RFC 8445 §7.3.1.1 role-conflict
 // procedure (487 + tie-breaker) settles it (either side may win; both work). RTP is identified by the browser
 // through Janus's SSRC (a=ssrc in its answer) and a payload type that is the
-// same on both legs: the Janus mountpoint must be configured with the PT the
-// browser offered. Header extensions, RTX, FEC and transport-cc are left out
-// of both answers so neither side relies on what the other can't provide.
-// Pure code.
+// same on both legs: the Janus mountpoint must be configured with the PTs the
+// browser offered. Each carried m-line (the video, and the audio when the
+// mountpoint has Opus and the browser takes it) pairs one browser m-line with
+// one of Janus's; all of them share one bundled transport. Header extensions,
+// RTX, FEC and transport-cc are left out of both answers so neither side
+// relies on what the other can't provide. Pure code.
 import { h264ProfileOf } from '../h264/avcc';
 import { attr, attrs, connection, direction, isRejected, mediaOrSessionAttr, parseFmtp, parseSdp, rtpCodecs, serializeSdp, type RtpCodec, type Sdp, type SdpMedia } from './sdp';
 
 export type VideoCodecName = 'h264' | 'h265';
 
-export interface VideoChoice {
-	/** Index of the browser's m-line that will receive the video. */
+/** A browser m-line that will receive one of our media, and the payload type to send it with. */
+export interface MediaChoice {
+	/** Index of the browser's m-line. */
 	mlineIndex: number;
 	/** Its mid (the browser's, e.g. "0"). */
 	mid: string;
@@ -30,9 +33,14 @@ export interface VideoChoice {
 	pt: number;
 	/** The browser's fmtp for that payload type (echoed in its answer). */
 	fmtp: string;
+}
+
+export interface VideoChoice extends MediaChoice {
 	/** How the profile matched: 'exact' profile, 'codec' (same codec, other profile). */
 	match: 'exact' | 'codec';
 }
+
+export type AudioChoice = MediaChoice;
 
 /** RTCP feedback both legs may use (transport-cc needs an extension we don't negotiate). */
 const FEEDBACK = new Set(['nack', 'nack pli', 'ccm fir', 'goog-remb']);
@@ -45,16 +53,31 @@ const FEEDBACK = new Set(['nack', 'nack pli', 'ccm fir', 'goog-remb']);
  * when the browser offers no usable video m-line or codec.
  */
 export function chooseBrowserVideo(browserOffer: string | Sdp, codec: VideoCodecName, profile?: string): VideoChoice | null {
+	const c = chooseBrowserMedia(browserOffer, 'video', (codecs) => (codec === 'h264' ? pickH264(codecs, profile) : pickH265(codecs, profile)));
+	return c && { mlineIndex: c.mlineIndex, mid: c.mid, pt: c.pick.codec.pt, fmtp: c.pick.codec.fmtp, match: c.pick.match };
+}
+
+/** Choose the browser's m-line and payload type for Opus audio (RFC 7587 writes it opus/48000/2 whatever the channels); null when it offers none to receive. */
+export function chooseBrowserAudio(browserOffer: string | Sdp): AudioChoice | null {
+	const c = chooseBrowserMedia(browserOffer, 'audio', (codecs) => {
+		const opus = codecs.find((x) => x.name.toLowerCase() === 'opus' && x.clockRate === 48000);
+		return opus ? { codec: opus } : null;
+	});
+	return c && { mlineIndex: c.mlineIndex, mid: c.mid, pt: c.pick.codec.pt, fmtp: c.pick.codec.fmtp };
+}
+
+/** The first receiving RTP m-line of a kind on which `pick` finds a codec. */
+function chooseBrowserMedia<P extends { codec: RtpCodec }>(browserOffer: string | Sdp, kind: string, pick: (codecs: RtpCodec[]) => P | null) {
 	const sdp = typeof browserOffer === 'string' ? parseSdp(browserOffer) : browserOffer;
 	for (let i = 0; i < sdp.media.length; i++) {
 		const m = sdp.media[i];
-		if (m.kind !== 'video' || isRejected(m) || !m.proto.includes('RTP')) continue;
+		if (m.kind !== kind || isRejected(m) || !m.proto.includes('RTP')) continue;
 		const dir = direction(sdp, m);
 		if (dir !== 'recvonly' && dir !== 'sendrecv') continue;
 		const mid = attr(m.lines, 'mid');
 		if (mid === undefined) continue;
-		const pick = codec === 'h264' ? pickH264(rtpCodecs(m), profile) : pickH265(rtpCodecs(m), profile);
-		if (pick) return { mlineIndex: i, mid, pt: pick.codec.pt, fmtp: pick.codec.fmtp, match: pick.match };
+		const picked = pick(rtpCodecs(m));
+		if (picked) return { mlineIndex: i, mid, pick: picked };
 	}
 	return null;
 }
@@ -137,10 +160,15 @@ function bundledInactive(m: SdpMedia, transportLines: string[]): SdpMedia {
 	const codec = rtpCodecs(m)[0];
 	const lines = [...transportLines, 'a=inactive', 'a=rtcp-mux'];
 	if (codec) {
-		lines.push(`a=rtpmap:${codec.pt} ${codec.name}/${codec.clockRate}${codec.channels ? '/' + codec.channels : ''}`);
+		lines.push(`a=rtpmap:${rtpmap(codec)}`);
 		if (codec.fmtp) lines.push(`a=fmtp:${codec.pt} ${codec.fmtp}`);
 	}
 	return { kind: m.kind, port: 9, proto: m.proto, formats: [String(codec?.pt ?? m.formats[0])], lines };
+}
+
+/** An a=rtpmap value: "111 opus/48000/2". */
+function rtpmap(c: RtpCodec): string {
+	return `${c.pt} ${c.name}/${c.clockRate}${c.channels ? '/' + c.channels : ''}`;
 }
 
 /** The primary SSRC Janus sends with (the first of an FID group, or the first a=ssrc), and its lines. */
@@ -155,11 +183,13 @@ function primarySsrc(m: SdpMedia): { ssrc: string; lines: string[] } | null {
 export interface BridgeOptions {
 	/** Which of the browser's m-lines / payload types carries the video (from chooseBrowserVideo). */
 	video: VideoChoice;
+	/** Which carries the audio (from chooseBrowserAudio); Janus's offer must then have an audio m-line with that PT. */
+	audio?: AudioChoice;
 }
 
 export interface BridgeResult {
 	/** Mids and m-line indexes of the browser whose trickled candidates go to Janus (see browserCandidateForJanus). */
-	videoTransport: { mids: string[]; mlineIndexes: number[] };
+	transport: { mids: string[]; mlineIndexes: number[] };
 	/** The answer to send Janus with `start`. */
 	janusAnswer: string;
 	/** The answer to return to the browser. */
@@ -167,39 +197,75 @@ export interface BridgeResult {
 	/** Janus's mid for the video (e.g. "v"), for trickling the browser's candidates. */
 	janusMid: string;
 	janusMlineIndex: number;
+	/** The browser's answer sends it audio. */
+	audio: boolean;
+}
+
+/** One carried medium: a browser m-line, the Janus m-line that feeds it, and the codec both use. */
+interface Leg {
+	mid: string;
+	mlineIndex: number;
+	bm: SdpMedia;
+	jIndex: number;
+	jm: SdpMedia;
+	janusMid: string;
+	jCodec: RtpCodec;
+	bCodec: RtpCodec;
+	feedback: string[];
+	rtcpRsize: boolean;
+}
+
+function legOf(browser: Sdp, janus: Sdp, kind: 'video' | 'audio', choice: MediaChoice): Leg {
+	const bm = browser.media[choice.mlineIndex];
+	if (!bm || attr(bm.lines, 'mid') !== choice.mid) throw new Error(`browser offer has no m-line ${choice.mlineIndex} with mid ${choice.mid}`);
+	const jIndex = janus.media.findIndex((m) => m.kind === kind && !isRejected(m));
+	if (jIndex < 0) throw new Error(`Janus offer has no ${kind} m-line`);
+	const jm = janus.media[jIndex];
+	const jCodec = rtpCodecs(jm).find((c) => c.pt === choice.pt);
+	if (!jCodec) throw new Error(`Janus offer has no ${kind} payload type ${choice.pt} (mountpoint configured for another PT)`);
+	const bCodec = rtpCodecs(bm).find((c) => c.pt === choice.pt);
+	if (!bCodec) throw new Error(`browser offer has no payload type ${choice.pt}`);
+	return {
+		mid: choice.mid,
+		mlineIndex: choice.mlineIndex,
+		bm,
+		jIndex,
+		jm,
+		janusMid: attr(jm.lines, 'mid') ?? String(jIndex),
+		jCodec,
+		bCodec,
+		feedback: jCodec.rtcpFb.filter((f) => FEEDBACK.has(f) && bCodec.rtcpFb.includes(f)),
+		rtcpRsize: attrs(bm.lines, 'rtcp-rsize').length > 0
+	};
 }
 
 /**
- * Build both answers. Throws when Janus's offer has no video m-line with the
- * chosen payload type (the mountpoint must be configured with it).
+ * Build both answers. Throws when Janus's offer lacks a chosen medium or its
+ * payload type (the mountpoint must be configured with the browser's PTs).
  */
 export function bridgeSdp(browserOfferSdp: string, janusOfferSdp: string, opts: BridgeOptions): BridgeResult {
 	const browser = parseSdp(browserOfferSdp);
 	const janus = parseSdp(janusOfferSdp);
-	const { video } = opts;
-	const bm = browser.media[video.mlineIndex];
-	if (!bm || attr(bm.lines, 'mid') !== video.mid) throw new Error(`browser offer has no m-line ${video.mlineIndex} with mid ${video.mid}`);
-	const jIndex = janus.media.findIndex((m) => m.kind === 'video' && !isRejected(m));
-	if (jIndex < 0) throw new Error('Janus offer has no video m-line');
-	const jm = janus.media[jIndex];
-	const janusMid = attr(jm.lines, 'mid') ?? String(jIndex);
-	const jCodec = rtpCodecs(jm).find((c) => c.pt === video.pt);
-	if (!jCodec) throw new Error(`Janus offer has no payload type ${video.pt} (mountpoint configured for another PT)`);
-	const bCodec = rtpCodecs(bm).find((c) => c.pt === video.pt);
-	if (!bCodec) throw new Error(`browser offer has no payload type ${video.pt}`);
-	const feedback = jCodec.rtcpFb.filter((f) => FEEDBACK.has(f) && bCodec.rtcpFb.includes(f));
-	const fromBrowser = iceDtlsOf(browser, bm);
+	const group = bundleGroupOf(browser, opts.video.mid);
+	// Janus has one transport: audio outside the video's BUNDLE group can't share it.
+	const audio = opts.audio && (!group.length || group.includes(opts.audio.mid)) ? opts.audio : undefined;
+	const legs = [legOf(browser, janus, 'video', opts.video), ...(audio ? [legOf(browser, janus, 'audio', audio)] : [])];
+	const [video] = legs;
+	const mids = transportMids(browser, legs.map((l) => l.mid));
 	// A max-bundle browser lists its gathered candidates under the BUNDLE tag m-line only.
-	for (const mid of videoTransportMids(browser, video).slice(1)) {
-		const tag = browser.media.find((m) => attr(m.lines, 'mid') === mid);
-		if (tag) fromBrowser.candidates.push(...attrs(tag.lines, 'candidate').map((c) => `candidate:${c}`));
+	const fromBrowser = iceDtlsOf(browser, video.bm);
+	for (const mid of mids.slice(1)) {
+		const m = browser.media.find((x) => attr(x.lines, 'mid') === mid);
+		for (const c of m ? attrs(m.lines, 'candidate') : []) if (!fromBrowser.candidates.includes(`candidate:${c}`)) fromBrowser.candidates.push(`candidate:${c}`);
 	}
-	const fromJanus = iceDtlsOf(janus, jm);
-	const rtcpRsize = attrs(bm.lines, 'rtcp-rsize').length > 0;
+	const fromJanus = iceDtlsOf(janus, video.jm);
 
-	// (a) Janus's answer: the browser's ICE/DTLS, Janus's mid and PT, recvonly.
+	// (a) Janus's answer: the browser's ICE/DTLS (candidates on its first m-line, the bundle's), Janus's mids and PTs, recvonly.
+	const janusLegs = [...legs].sort((a, b) => a.jIndex - b.jIndex);
 	const janusMedia: SdpMedia[] = janus.media.map((m, i) => {
-		if (i !== jIndex) return rejected(m, attr(m.lines, 'mid'));
+		const leg = legs.find((l) => l.jIndex === i);
+		if (!leg) return rejected(m, attr(m.lines, 'mid'));
+		const { jCodec } = leg;
 		const lines = [
 			'c=IN IP4 0.0.0.0',
 			`a=ice-ufrag:${fromBrowser.ufrag}`,
@@ -207,31 +273,29 @@ export function bridgeSdp(browserOfferSdp: string, janusOfferSdp: string, opts: 
 			'a=ice-options:trickle',
 			`a=fingerprint:${fromBrowser.fingerprint}`,
 			'a=setup:active',
-			`a=mid:${janusMid}`,
+			`a=mid:${leg.janusMid}`,
 			'a=recvonly',
 			'a=rtcp-mux',
-			...(rtcpRsize && attrs(jm.lines, 'rtcp-rsize').length ? ['a=rtcp-rsize'] : []),
-			`a=rtpmap:${jCodec.pt} ${jCodec.name}/${jCodec.clockRate}`,
-			...feedback.map((f) => `a=rtcp-fb:${jCodec.pt} ${f}`),
+			...(leg.rtcpRsize && attrs(leg.jm.lines, 'rtcp-rsize').length ? ['a=rtcp-rsize'] : []),
+			`a=rtpmap:${rtpmap(jCodec)}`,
+			...leg.feedback.map((f) => `a=rtcp-fb:${jCodec.pt} ${f}`),
 			...(jCodec.fmtp ? [`a=fmtp:${jCodec.pt} ${jCodec.fmtp}`] : []),
-			...fromBrowser.candidates.map((c) => `a=${c}`),
-			...(fromBrowser.endOfCandidates ? ['a=end-of-candidates'] : [])
+			...(leg === janusLegs[0] ? [...fromBrowser.candidates.map((c) => `a=${c}`), ...(fromBrowser.endOfCandidates ? ['a=end-of-candidates'] : [])] : [])
 		];
 		return { kind: m.kind, port: 9, proto: m.proto, formats: [String(jCodec.pt)], lines };
 	});
-	const janusAnswer = serializeSdp({ session: sessionHeader([janusMid]), media: janusMedia });
+	const janusAnswer = serializeSdp({ session: sessionHeader(janusLegs.map((l) => l.janusMid)), media: janusMedia });
 
-	// (b) The browser's answer: Janus's ICE/DTLS/candidates/SSRC, the browser's m-lines and mids, sendonly.
-	const ssrc = primarySsrc(jm);
-	const msid = attr(jm.lines, 'msid');
-	const jPort = jm.port > 0 ? jm.port : 9;
-	const jConn = connection(janus, jm) ?? 'IN IP4 0.0.0.0';
-	// When another m-line is the offer's BUNDLE tag (audio added first), it must
-	// stay in the bundle: Chrome with max-bundle has no transport of its own for
-	// the video, and rejecting the tag fails ("Failed to setup RTCP mux"). It is
-	// answered bundled and inactive instead, carrying the shared transport.
-	const tagMid = videoTransportMids(browser, video)[1];
-	const transport = (mid: string, withCandidates: boolean) => [
+	// (b) The browser's answer: Janus's ICE/DTLS/candidates/SSRCs, the browser's m-lines and mids, sendonly.
+	const jConn = connection(janus, video.jm) ?? 'IN IP4 0.0.0.0';
+	// The offer's BUNDLE tag stays in the bundle even when it carries none of
+	// our media (an audio m-line added first, and no audio to send): Chrome with
+	// max-bundle has no transport of its own for the others, and rejecting the
+	// tag fails ("Failed to setup RTCP mux"). It is answered bundled and
+	// inactive instead, carrying the shared transport. Candidates go on the tag.
+	const carried = new Set(legs.map((l) => l.mid));
+	const bundle = group.length ? group.filter((mid, i) => i === 0 || carried.has(mid)) : [...legs].sort((a, b) => a.mlineIndex - b.mlineIndex).map((l) => l.mid);
+	const transport = (mid: string) => [
 		`c=${jConn}`,
 		`a=ice-ufrag:${fromJanus.ufrag}`,
 		`a=ice-pwd:${fromJanus.pwd}`,
@@ -239,45 +303,54 @@ export function bridgeSdp(browserOfferSdp: string, janusOfferSdp: string, opts: 
 		`a=fingerprint:${fromJanus.fingerprint}`,
 		'a=setup:passive',
 		`a=mid:${mid}`,
-		...(withCandidates ? [...fromJanus.candidates.map((c) => `a=${c}`), ...(fromJanus.endOfCandidates ? ['a=end-of-candidates'] : [])] : [])
+		...(mid === bundle[0] ? [...fromJanus.candidates.map((c) => `a=${c}`), ...(fromJanus.endOfCandidates ? ['a=end-of-candidates'] : [])] : [])
 	];
 	const browserMedia: SdpMedia[] = browser.media.map((m, i) => {
 		const mid = attr(m.lines, 'mid');
-		if (i !== video.mlineIndex) {
-			if (mid === undefined || mid !== tagMid) return rejected(m, mid);
-			return bundledInactive(m, transport(mid, true));
-		}
+		const leg = legs.find((l) => l.mlineIndex === i);
+		if (!leg) return mid !== undefined && mid === bundle[0] ? bundledInactive(m, transport(mid)) : rejected(m, mid);
+		const { bCodec } = leg;
+		const ssrc = primarySsrc(leg.jm);
+		const msid = attr(leg.jm.lines, 'msid');
 		const lines = [
-			...transport(video.mid, tagMid === undefined),
+			...transport(leg.mid),
 			'a=sendonly',
 			...(msid ? [`a=msid:${msid}`] : []),
 			'a=rtcp-mux',
-			...(rtcpRsize ? ['a=rtcp-rsize'] : []),
-			`a=rtpmap:${bCodec.pt} ${bCodec.name}/${bCodec.clockRate}`,
-			...feedback.map((f) => `a=rtcp-fb:${bCodec.pt} ${f}`),
+			...(leg.rtcpRsize ? ['a=rtcp-rsize'] : []),
+			`a=rtpmap:${rtpmap(bCodec)}`,
+			...leg.feedback.map((f) => `a=rtcp-fb:${bCodec.pt} ${f}`),
 			...(bCodec.fmtp ? [`a=fmtp:${bCodec.pt} ${bCodec.fmtp}`] : []),
 			...(ssrc ? ssrc.lines : [])
 		];
-		return { kind: m.kind, port: jPort, proto: m.proto, formats: [String(bCodec.pt)], lines };
+		return { kind: m.kind, port: leg.jm.port > 0 ? leg.jm.port : 9, proto: m.proto, formats: [String(bCodec.pt)], lines };
 	});
-	const browserAnswer = serializeSdp({ session: sessionHeader(tagMid === undefined ? [video.mid] : [tagMid, video.mid]), media: browserMedia });
-	const mids = videoTransportMids(browser, video);
+	const browserAnswer = serializeSdp({ session: sessionHeader(bundle), media: browserMedia });
 	const mlineIndexes = mids.map((mid) => browser.media.findIndex((m) => attr(m.lines, 'mid') === mid)).filter((i) => i >= 0);
-	return { janusAnswer, browserAnswer, janusMid, janusMlineIndex: jIndex, videoTransport: { mids, mlineIndexes } };
+	return { janusAnswer, browserAnswer, janusMid: video.janusMid, janusMlineIndex: video.jIndex, transport: { mids, mlineIndexes }, audio: !!audio };
+}
+
+/** The offer's BUNDLE group holding a mid ([] when none does). */
+function bundleGroupOf(sdp: Sdp, mid: string): string[] {
+	for (const g of attrs(sdp.session, 'group')) {
+		const [semantics, ...group] = g.split(/\s+/);
+		if (semantics === 'BUNDLE' && group.includes(mid)) return group;
+	}
+	return [];
 }
 
 /**
- * The mids whose ICE candidates belong to the transport that carries the
- * video: the video's own, and (when the video is in the offer's BUNDLE group)
- * the group's first mid, whose transport a max-bundle browser gathers on and
- * names in its trickled candidates.
+ * The mids whose ICE candidates belong to the transport that carries our
+ * media: the carried m-lines' own, and (when they are in the offer's BUNDLE
+ * group) the group's first mid, whose transport a max-bundle browser gathers
+ * on and names in its trickled candidates.
  */
-export function videoTransportMids(browserOffer: string | Sdp, video: { mid: string }): string[] {
+export function transportMids(browserOffer: string | Sdp, carried: string[]): string[] {
 	const sdp = typeof browserOffer === 'string' ? parseSdp(browserOffer) : browserOffer;
-	const mids = [video.mid];
-	for (const g of attrs(sdp.session, 'group')) {
-		const [semantics, ...group] = g.split(/\s+/);
-		if (semantics === 'BUNDLE' && group.includes(video.mid) && group[0] !== video.mid) mids.push(group[0]);
+	const mids = [...carried];
+	for (const mid of carried) {
+		const tag = bundleGroupOf(sdp, mid)[0];
+		if (tag !== undefined && !mids.includes(tag)) mids.push(tag);
 	}
 	return mids;
 }
