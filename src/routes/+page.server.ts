@@ -12,7 +12,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
 		admin: user.role === 'admin',
 		cameras: cameras.map((c) =>
 			user.role === 'admin'
-				? { ...adminCamera(c, live.status(c.id)), source: redactSource(c.source) }
+				? { ...adminCamera(c, url, live.status(c.id)), source: redactSource(c.source) }
 				: { ...viewerCamera(c, live.status(c.id)), name: null, source: null }
 		)
 	};

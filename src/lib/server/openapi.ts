@@ -68,6 +68,8 @@ const ADMIN_CAMERA = {
 	enabled: true,
 	keepalive: false,
 	tags: ['district-12'],
+	pushKey: null,
+	publish: null,
 	status: STATUS_ONLINE,
 	createdAt: '2025-01-15T08:30:00.000Z',
 	updatedAt: '2025-01-15T08:30:00.000Z'
@@ -273,10 +275,25 @@ const schemas = {
 	Camera: {
 		type: 'object',
 		description: 'The whole camera, as admins see it.',
-		required: ['id', 'name', 'label', 'lat', 'lon', 'source', 'enabled', 'keepalive', 'tags', 'status', 'createdAt', 'updatedAt'],
+		required: ['id', 'name', 'label', 'lat', 'lon', 'source', 'enabled', 'keepalive', 'tags', 'pushKey', 'publish', 'status', 'createdAt', 'updatedAt'],
 		properties: {
 			id: schema('CameraId'),
 			...cameraInputProperties,
+			pushKey: {
+				type: ['string', 'null'],
+				readOnly: true,
+				description: 'For source "push": the secret the device publishes with (in the publish URLs); null otherwise.'
+			},
+			publish: {
+				type: ['object', 'null'],
+				readOnly: true,
+				description: 'For source "push": where the device publishes (RTMP publish, or RTSP ANNOUNCE/RECORD); null otherwise.',
+				required: ['rtmp', 'rtsp'],
+				properties: {
+					rtmp: { type: 'string', example: 'rtmp://HOST:1935/live/a3f9c12d8e4b?key=0f1e2d3c4b5a69788796a5b4c3d2e1f0' },
+					rtsp: { type: 'string', example: 'rtsp://HOST:8554/a3f9c12d8e4b?key=0f1e2d3c4b5a69788796a5b4c3d2e1f0' }
+				}
+			},
 			status: { ...schema('StreamStatus'), readOnly: true, description: 'The live status; error carries the reason.' },
 			createdAt: { type: 'string', format: 'date-time', readOnly: true },
 			updatedAt: { type: 'string', format: 'date-time', readOnly: true }

@@ -81,6 +81,9 @@ async function assertNameFree(name: string, exceptId?: string) {
 	if (other && other.id !== exceptId) throw badRequest(`a camera named "${name}" already exists`);
 }
 
+/** The secret a push camera's device publishes with. */
+const newPushKey = () => randomBytes(16).toString('hex');
+
 async function newCameraId(): Promise<string> {
 	for (;;) {
 		const id = randomBytes(6).toString('hex');
@@ -92,7 +95,8 @@ export async function createCamera(input: CameraInput): Promise<Camera> {
 	const data = toColumns(input, true);
 	checkCoordinatePair(data.lat, data.lon);
 	await assertNameFree(data.name!);
-	const camera = await db.camera.create({ data: { ...data, id: await newCameraId(), name: data.name!, source: data.source! } });
+	const pushKey = data.source === 'push' ? newPushKey() : null;
+	const camera = await db.camera.create({ data: { ...data, id: await newCameraId(), name: data.name!, source: data.source!, pushKey } });
 	cameraEvents.emit('saved', camera);
 	return camera;
 }
@@ -102,7 +106,9 @@ export async function updateCamera(id: string, input: CameraInput): Promise<Came
 	const data = toColumns(input, false);
 	checkCoordinatePair(data.lat !== undefined ? data.lat : current.lat, data.lon !== undefined ? data.lon : current.lon);
 	if (data.name !== undefined) await assertNameFree(data.name, id);
-	const camera = await db.camera.update({ where: { id }, data });
+	// A camera that becomes "push" gets a key; one that stops being "push" loses it.
+	const pushKey = data.source === undefined ? undefined : data.source === 'push' ? (current.pushKey ?? newPushKey()) : null;
+	const camera = await db.camera.update({ where: { id }, data: { ...data, pushKey } });
 	cameraEvents.emit('saved', camera);
 	return camera;
 }

@@ -25,3 +25,13 @@ export function rtspUrlInfo(id: string, requestUrl: URL) {
 		note: `If RTSP auth configured: ${base.replace('rtsp://', 'rtsp://user:pass@')}/${id}`
 	};
 }
+
+/** Where a push camera's device publishes (admins only: the key is a secret). */
+export function publishUrls(c: { id: string; pushKey: string | null }, requestUrl: URL) {
+	if (!c.pushKey) return null;
+	const host = new URL(rtspBase(requestUrl)).hostname;
+	return {
+		rtmp: `rtmp://${host}:${config.rtmpPort}/live/${c.id}?key=${c.pushKey}`,
+		rtsp: `${rtspBase(requestUrl)}/${c.id}?key=${c.pushKey}`
+	};
+}

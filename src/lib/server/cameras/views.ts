@@ -2,6 +2,7 @@
 // name and the source appear only in the admin shapes.
 import { cameraTags, type Camera } from './cameras';
 import type { StreamStatus } from '../hub/stream';
+import { publishUrls } from './stream-urls';
 
 const OFFLINE: StreamStatus = { state: 'offline', error: null, codec: null, audioCodec: null, width: null, height: null, fps: null, bitrate: null, since: new Date(0).toISOString() };
 
@@ -12,7 +13,7 @@ function statusView(status: StreamStatus | undefined, admin: boolean) {
 }
 
 /** POST/GET/PATCH /api/cameras/:id for admins: the whole camera. */
-export function adminCamera(c: Camera, status?: StreamStatus) {
+export function adminCamera(c: Camera, requestUrl: URL, status?: StreamStatus) {
 	return {
 		id: c.id,
 		name: c.name,
@@ -23,6 +24,8 @@ export function adminCamera(c: Camera, status?: StreamStatus) {
 		enabled: c.enabled,
 		keepalive: c.keepalive,
 		tags: cameraTags(c),
+		pushKey: c.pushKey,
+		publish: publishUrls(c, requestUrl),
 		status: statusView(status, true),
 		createdAt: c.createdAt.toISOString(),
 		updatedAt: c.updatedAt.toISOString()

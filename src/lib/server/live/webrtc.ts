@@ -1,10 +1,12 @@
 // WebRTC viewers through the SFU: one mountpoint per watched camera, fed from
-// the hub's video samples, closed a while after its last viewer leaves.
+// the hub's video and audio samples (audio as Opus: see webrtc-audio.ts),
+// closed a while after its last viewer leaves.
 import { Sfu, type MountSink, type WebRtcViewer } from '../sfu/sfu';
 import { config } from '../config';
 import { live } from '../hub/live';
 import type { CameraStream, Consumer } from '../hub/stream';
 import type { InitSegment } from '../media/types';
+import { WebRtcAudio, mountAudioFor } from './webrtc-audio';
 
 const MOUNT_IDLE_MS = 30_000;
 
@@ -28,6 +30,7 @@ export async function stopSfu() {
 
 interface Mount {
 	viewers: number;
+	audio: WebRtcAudio;
 	idle?: NodeJS.Timeout;
 	close(): Promise<void>;
 	ready: Promise<void>;
@@ -46,6 +49,7 @@ function mountFor(stream: CameraStream): Mount {
 	const existing = mounts.get(stream.id);
 	if (existing) return existing;
 	let sink: MountSink | undefined;
+	const audio = new WebRtcAudio(stream.id);
 	let trackId = 0;
 	let timescale = 90_000;
 	let opened = false;
@@ -58,7 +62,9 @@ function mountFor(stream: CameraStream): Mount {
 		await sink?.close();
 		trackId = v.track.id;
 		timescale = v.track.timescale;
-		sink = await sfu!.openMount(stream.id, { codec: v.codec, config: v.config });
+		const a = init.tracks.find((t) => t.kind === 'audio');
+		sink = await sfu!.openMount(stream.id, { codec: v.codec, config: v.config }, mountAudioFor(a));
+		audio.use(sink, a);
 	};
 	const consumer: Consumer = {
 		protocol: 'sfu',
@@ -71,15 +77,16 @@ function mountFor(stream: CameraStream): Mount {
 		onFragment: (f) => {
 			if (!sink) return;
 			for (const s of f.samples) {
-				if (s.trackId !== trackId) continue;
+				if (s.trackId === trackId) sink.pushVideo({ data: s.data, dts: s.dts, ctsOffset: s.ctsOffset, timescale, keyframe: s.keyframe });
+				else if (!audio.push(s)) continue;
 				consumer.bytes += s.data.length;
-				sink.pushVideo({ data: s.data, dts: s.dts, ctsOffset: s.ctsOffset, timescale, keyframe: s.keyframe });
 			}
 		}
 	};
 	const detach = live.attach(stream.id, consumer);
 	const mount: Mount = {
 		viewers: 0,
+		audio,
 		ready: (async () => {
 			if (!sfuReady) throw new Error('SFU not started');
 			await sfuReady;
@@ -91,6 +98,7 @@ function mountFor(stream: CameraStream): Mount {
 			mounts.delete(stream.id);
 			clearTimeout(mount.idle);
 			detach();
+			audio.close();
 			await sink?.close();
 		}
 	};
@@ -114,6 +122,7 @@ export async function watch(stream: CameraStream, offer: string, remoteAddress: 
 		await mount.ready;
 		const viewer = await sfu!.watch(stream.id, offer);
 		viewer.onClose(leave);
+		if (viewer.audio) viewer.onClose(mount.audio.want());
 		return viewer;
 	} catch (e) {
 		leave();

@@ -7,9 +7,10 @@
 // with, and the browser answer must carry the PT the browser offered, so a
 // camera has one mountpoint ("endpoint") per payload type, created on demand;
 // the sink fans each RTP packet out to all of them (browsers of one version
-// use one PT, so normally there is one). A new endpoint is primed with the
-// last keyframe so Janus's keyframe buffer (`bufferkf`) serves its first
-// viewer at once.
+// use one PT, so normally there is one). A camera with audio has an Opus
+// stream in every endpoint too, so an endpoint is keyed by both PTs. A new
+// endpoint is primed with the last keyframe so Janus's keyframe buffer
+// (`bufferkf`) serves its first viewer at once.
 import dgram from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,19 +20,31 @@ import { parseHvcC, hevcFmtp, type HevcConfig } from '../media/h264/hvcc';
 import { H264_NAL, h264NalType, h265IsIrap, h265NalType, splitLengthPrefixed } from '../media/h264/nal';
 import { H264Packetizer } from '../media/rtp/h264-packetizer';
 import { H265Packetizer } from '../media/rtp/h265-packetizer';
+import { OPUS_CLOCK_RATE, packetizeOpus } from '../media/rtp/opus-packetizer';
 import { RtpWriter, toRtpClock, type RtpPayload } from '../media/rtp/packet';
-import { bridgeSdp, browserCandidateForJanus, chooseBrowserVideo, type BridgeResult } from '../media/sdp/bridge';
+import { bridgeSdp, browserCandidateForJanus, chooseBrowserAudio, chooseBrowserVideo, type BridgeResult } from '../media/sdp/bridge';
 import { parseSdp } from '../media/sdp/sdp';
 import { JanusClient, JanusError, type JanusHandle, type JanusSession } from './janus-client';
 import { JanusProcess } from './janus-process';
 
 export interface MountSink {
 	pushVideo(s: { data: Buffer /* AVCC sample: 4-byte-length-prefixed NALs */; dts: number; ctsOffset: number; timescale: number; keyframe: boolean }): void;
+	/** One Opus packet (an MP4 Opus sample); ignored when the mount has no audio. */
+	pushAudio(s: { data: Buffer; pts: number; timescale: number }): void;
 	close(): Promise<void>;
+}
+
+/** The audio of a mountpoint: Opus, WebRTC's audio codec (other codecs are transcoded to it before the SFU). */
+export interface MountAudio {
+	codec: 'opus';
+	sampleRate: 48000;
+	channels: 1 | 2;
 }
 
 export interface WebRtcViewer {
 	answer: string;
+	/** The answer sends the browser the camera's audio. */
+	audio: boolean;
 	addRemoteCandidate(candidate: string | null, sdpMid?: string | null, sdpMLineIndex?: number | null): Promise<void>;
 	onClose(cb: () => void): void;
 	close(): Promise<void>;
@@ -45,7 +58,12 @@ export interface SfuOptions {
 }
 
 const STREAMING = 'janus.plugin.streaming';
-const MID = 'v';
+const VIDEO_MID = 'v';
+const AUDIO_MID = 'a';
+// First guesses of the browsers' payload types, until one has watched (then payload-types.json remembers).
+const DEFAULT_VIDEO_PT = 96;
+const DEFAULT_OPUS_PT = 111; // Chromium's and Safari's (Firefox: 109)
+const OPUS_HINT = 'opus';
 
 interface Connection {
 	client: JanusClient;
@@ -146,46 +164,51 @@ export class Sfu {
 		this.socket = null;
 	}
 
-	/** Open (or replace) a camera's mountpoint(s) and return the sink to push its video into. */
-	async openMount(cameraId: string, video: { codec: 'h264' | 'h265'; config: Buffer }): Promise<MountSink> {
+	/** Open (or replace) a camera's mountpoint(s) and return the sink to push its video (and audio) into. */
+	async openMount(cameraId: string, video: { codec: 'h264' | 'h265'; config: Buffer }, audio?: MountAudio): Promise<MountSink> {
 		if (!this.running) throw new Error('sfu not started');
 		const old = this.mounts.get(cameraId);
 		if (old) await old.close();
-		const mount = new Mount(this, cameraId, video.codec, video.config);
+		const mount = new Mount(this, cameraId, video.codec, video.config, audio);
 		this.mounts.set(cameraId, mount);
-		// One endpoint at once, with the payload type browsers last used for this kind of stream.
-		const pt = this.ptHints[mount.hintKey] ?? 96;
-		await mount.endpoint(pt).catch((e) => {
+		// One endpoint at once, with the payload types browsers last used for this kind of stream.
+		const pts = mount.payloadTypes(this.ptHints[mount.hintKey] ?? DEFAULT_VIDEO_PT);
+		await mount.endpoint(pts).catch((e) => {
 			this.mounts.delete(cameraId);
 			throw e;
 		});
 		return mount;
 	}
 
-	/** Answer a browser's offer (recvonly video, optionally other m-lines which get rejected) for a camera. */
+	/**
+	 * Answer a browser's offer for a camera: recvonly video, and recvonly Opus
+	 * audio when the mount has audio; other m-lines get rejected (or stay
+	 * bundled but inactive).
+	 */
 	async watch(cameraId: string, browserOfferSdp: string): Promise<WebRtcViewer> {
 		const mount = this.mounts.get(cameraId);
 		if (!mount || mount.closed) throw new Error(`camera ${cameraId} has no live mount`);
-		const choice = chooseBrowserVideo(parseSdp(browserOfferSdp), mount.codec, mount.profileHint);
-		if (!choice) throw new Error(`the browser offers no ${mount.codec.toUpperCase()} video it can receive (packetization-mode=1)`);
-		if (this.ptHints[mount.hintKey] !== choice.pt) {
-			this.ptHints[mount.hintKey] = choice.pt;
-			this.saveHints();
-		}
-		const ep = await mount.endpoint(choice.pt);
+		const offer = parseSdp(browserOfferSdp);
+		const video = chooseBrowserVideo(offer, mount.codec, mount.profileHint);
+		if (!video) throw new Error(`the browser offers no ${mount.codec.toUpperCase()} video it can receive (packetization-mode=1)`);
+		const audio = (mount.audio && chooseBrowserAudio(offer)) || undefined;
+		this.rememberPt(mount.hintKey, video.pt);
+		if (audio) this.rememberPt(OPUS_HINT, audio.pt);
+		const ep = await mount.endpoint(mount.payloadTypes(video.pt, audio?.pt));
 		const conn = await this.connection();
 		const handle = await conn.session.attach(STREAMING);
 		try {
-			const watched = await handle.message({ request: 'watch', id: ep.id, offer_audio: false, offer_data: false });
+			// Without audio wanted, Janus offers the endpoint's video only.
+			const watched = await handle.message({ request: 'watch', id: ep.id, offer_audio: !!audio, offer_data: false });
 			if (!watched.jsep || watched.jsep.type !== 'offer') throw new Error('janus sent no offer for watch');
-			const bridged = bridgeSdp(browserOfferSdp, watched.jsep.sdp, { video: choice });
+			const bridged = bridgeSdp(browserOfferSdp, watched.jsep.sdp, { video, audio });
 			await handle.message({ request: 'start' }, { type: 'answer', sdp: bridged.janusAnswer });
 			const viewer = new Viewer(this, mount, handle, bridged);
 			this.viewers.add(viewer);
 			mount.viewers.add(viewer);
 			ep.watched = true;
 			mount.pruneUnwatched(ep);
-			this.log(`sfu: viewer ${handle.id} watching ${cameraId} (pt ${choice.pt}, ${choice.match} match)`);
+			this.log(`sfu: viewer ${handle.id} watching ${cameraId} (pt ${video.pt}, ${video.match} match${bridged.audio ? `, opus pt ${audio!.pt}` : ', no audio'})`);
 			return viewer;
 		} catch (e) {
 			await handle.detach().catch(() => {});
@@ -230,6 +253,11 @@ export class Sfu {
 
 	/** @internal */ get currentGeneration(): number {
 		return this.generation;
+	}
+
+	/** @internal The payload type browsers last used for a kind of stream ('h264:<profile>', 'opus', …). */
+	ptHint(key: string): number | undefined {
+		return this.ptHints[key];
 	}
 
 	private connect(url: string, apiSecret?: string): Promise<Connection> {
@@ -297,6 +325,12 @@ export class Sfu {
 		this.reconnectTimer.unref?.();
 	}
 
+	private rememberPt(key: string, pt: number) {
+		if (this.ptHints[key] === pt) return;
+		this.ptHints[key] = pt;
+		this.saveHints();
+	}
+
 	private saveHints() {
 		try {
 			mkdirSync(path.dirname(this.ptHintsFile), { recursive: true });
@@ -307,20 +341,30 @@ export class Sfu {
 	}
 }
 
+type MediaKind = 'video' | 'audio';
+
+/** The browser payload types an endpoint sends with: its video's, and its Opus's when the camera has audio. */
+interface PayloadTypes {
+	video: number;
+	audio?: number;
+}
+
+const keyOf = (pts: PayloadTypes) => (pts.audio === undefined ? String(pts.video) : `${pts.video}/${pts.audio}`);
+
 interface Endpoint {
-	pt: number;
+	pts: PayloadTypes;
 	/** Janus mountpoint id. */
 	id: number;
-	/** Its RTP port on 127.0.0.1, or null while it is being (re)created. */
-	port: number | null;
-	writer: RtpWriter;
+	/** Its RTP ports on 127.0.0.1 (per medium), or null while it is being (re)created. */
+	ports: Partial<Record<MediaKind, number>> | null;
+	writers: Partial<Record<MediaKind, RtpWriter>>;
 	ready: Promise<void>;
 	/** A viewer has used it (endpoints made for a guessed PT that nobody used get dropped). */
 	watched: boolean;
 }
 
 class Mount implements MountSink {
-	readonly endpoints = new Map<number, Endpoint>();
+	readonly endpoints = new Map<string, Endpoint>();
 	readonly viewers = new Set<Viewer>();
 	closed = false;
 	private readonly packetize: (nals: Buffer[]) => RtpPayload[];
@@ -336,7 +380,8 @@ class Mount implements MountSink {
 		private readonly sfu: Sfu,
 		readonly cameraId: string,
 		readonly codec: 'h264' | 'h265',
-		config: Buffer
+		config: Buffer,
+		readonly audio?: MountAudio
 	) {
 		if (codec === 'h264') {
 			const cfg: AvcConfig = parseAvcC(config);
@@ -377,21 +422,48 @@ class Mount implements MountSink {
 		if (s.keyframe || this.isKeyframe(nals)) {
 			this.lastKeyframe = { packets: packets.map((p) => ({ payload: Buffer.from(p.payload), marker: p.marker })), ts };
 		}
-		for (const ep of this.endpoints.values()) {
-			if (ep.port === null) continue;
-			for (const p of packets) this.sfu.send(ep.writer.write(p, ts), ep.port);
+		this.fanOut('video', packets, ts);
+	}
+
+	pushAudio(s: { data: Buffer; pts: number; timescale: number }): void {
+		if (this.closed || !this.audio) return;
+		const packets = packetizeOpus(s.data);
+		if (packets.length) this.fanOut('audio', packets, toRtpClock(s.pts, s.timescale, OPUS_CLOCK_RATE));
+	}
+
+	/** Send one medium's packets of one timestamp to the endpoints, each with its own SSRC/sequence. */
+	private fanOut(kind: MediaKind, packets: RtpPayload[], ts: number, endpoints: Iterable<Endpoint> = this.endpoints.values()) {
+		for (const ep of endpoints) {
+			const port = ep.ports?.[kind];
+			const writer = ep.writers[kind];
+			if (port === undefined || !writer) continue;
+			for (const p of packets) this.sfu.send(writer.write(p, ts), port);
 		}
 	}
 
-	/** The endpoint (mountpoint) for a payload type, created on first use. */
-	async endpoint(pt: number): Promise<Endpoint> {
-		let ep = this.endpoints.get(pt);
+	/**
+	 * The payload types of the endpoint for a viewer: its video PT and, when it
+	 * takes audio, its Opus PT. A viewer without audio shares any endpoint with
+	 * its video PT (Janus then offers it the video only).
+	 */
+	payloadTypes(video: number, audio?: number): PayloadTypes {
+		if (!this.audio) return { video };
+		if (audio !== undefined) return { video, audio };
+		const shared = [...this.endpoints.values()].find((ep) => ep.pts.video === video);
+		return shared?.pts ?? { video, audio: this.sfu.ptHint(OPUS_HINT) ?? DEFAULT_OPUS_PT };
+	}
+
+	/** The endpoint (mountpoint) for payload types, created on first use. */
+	async endpoint(pts: PayloadTypes): Promise<Endpoint> {
+		const key = keyOf(pts);
+		let ep = this.endpoints.get(key);
 		if (!ep) {
-			ep = { pt, id: randomInt(1, 2 ** 31), port: null, writer: new RtpWriter(pt), ready: Promise.resolve(), watched: false };
-			this.endpoints.set(pt, ep);
+			const writers = { video: new RtpWriter(pts.video), ...(pts.audio !== undefined ? { audio: new RtpWriter(pts.audio) } : {}) };
+			ep = { pts, id: randomInt(1, 2 ** 31), ports: null, writers, ready: Promise.resolve(), watched: false };
+			this.endpoints.set(key, ep);
 			const created = ep;
 			ep.ready = this.sfu.connection().then((conn) => this.create(created, conn)).catch((e) => {
-				if (this.endpoints.get(pt) === created) this.endpoints.delete(pt);
+				if (this.endpoints.get(key) === created) this.endpoints.delete(key);
 				throw e;
 			});
 		}
@@ -401,14 +473,16 @@ class Mount implements MountSink {
 	}
 
 	private async create(ep: Endpoint, conn: Connection): Promise<void> {
+		const media: object[] = [{ type: 'video', mid: VIDEO_MID, label: 'video', port: 0, pt: ep.pts.video, codec: this.codec, fmtp: this.fmtp, bufferkf: true }];
+		if (ep.pts.audio !== undefined) media.push({ type: 'audio', mid: AUDIO_MID, label: 'audio', port: 0, pt: ep.pts.audio, codec: 'opus' });
 		const body = {
 			request: 'create',
 			type: 'rtp',
 			id: ep.id,
-			description: `vantage ${this.cameraId} pt ${ep.pt}`,
+			description: `vantage ${this.cameraId} pt ${keyOf(ep.pts)}`,
 			is_private: true,
 			permanent: false,
-			media: [{ type: 'video', mid: MID, label: 'video', port: 0, pt: ep.pt, codec: this.codec, fmtp: this.fmtp, bufferkf: true }]
+			media
 		};
 		let r;
 		try {
@@ -419,23 +493,26 @@ class Mount implements MountSink {
 			await conn.control.message({ request: 'destroy', id: ep.id }).catch(() => {});
 			r = await conn.control.message(body);
 		}
-		const port = r.data?.stream?.ports?.[0]?.port ?? r.data?.stream?.media?.[0]?.port;
-		if (typeof port !== 'number') throw new Error(`janus created mountpoint ${ep.id} without a port`);
+		const listed: { mid?: string; port?: unknown }[] = r.data?.stream?.ports ?? r.data?.stream?.media ?? [];
+		const portOf = (mid: string) => listed.find((p) => p.mid === mid)?.port;
+		const video = portOf(VIDEO_MID);
+		const audio = ep.pts.audio === undefined ? undefined : portOf(AUDIO_MID);
+		if (typeof video !== 'number' || (ep.pts.audio !== undefined && typeof audio !== 'number')) throw new Error(`janus created mountpoint ${ep.id} without its ports`);
 		if (this.closed) {
 			await conn.control.message({ request: 'destroy', id: ep.id }).catch(() => {});
 			return;
 		}
-		ep.port = port;
+		ep.ports = { video, ...(typeof audio === 'number' ? { audio } : {}) };
 		// Prime Janus's keyframe buffer so this mountpoint's first viewer starts at once.
 		const kf = this.lastKeyframe;
-		if (kf) for (const p of kf.packets) this.sfu.send(ep.writer.write(p, kf.ts), port);
+		if (kf) this.fanOut('video', kf.packets, kf.ts, [ep]);
 	}
 
 	/** Drop the endpoints no viewer ever used (made at openMount for a payload type browsers turned out not to use). */
 	pruneUnwatched(keep: Endpoint) {
-		for (const ep of [...this.endpoints.values()]) {
+		for (const [key, ep] of [...this.endpoints]) {
 			if (ep === keep || ep.watched) continue;
-			this.endpoints.delete(ep.pt);
+			this.endpoints.delete(key);
 			ep.ready
 				.then(() => this.sfu.connection())
 				.then((conn) => conn.control.message({ request: 'destroy', id: ep.id }))
@@ -445,14 +522,14 @@ class Mount implements MountSink {
 
 	/** The Janus connection went away: stop sending until remount(). */
 	detachEndpoints() {
-		for (const ep of this.endpoints.values()) ep.port = null;
+		for (const ep of this.endpoints.values()) ep.ports = null;
 	}
 
 	/** Re-create all endpoints on a new Janus connection (after a restart), with the same ids. */
 	async remount(conn: Connection): Promise<void> {
 		await Promise.allSettled(
 			[...this.endpoints.values()].map((ep) => {
-				ep.port = null;
+				ep.ports = null;
 				ep.ready = this.create(ep, conn);
 				ep.ready.catch((e) => this.sfu.logMessage(`sfu: re-creating mountpoint ${ep.id} for ${this.cameraId} failed: ${e.message}`));
 				return ep.ready;
@@ -475,6 +552,7 @@ class Mount implements MountSink {
 
 class Viewer implements WebRtcViewer {
 	readonly answer: string;
+	readonly audio: boolean;
 	private closed = false;
 	private readonly closeCbs: (() => void)[] = [];
 
@@ -485,6 +563,7 @@ class Viewer implements WebRtcViewer {
 		private readonly bridged: BridgeResult
 	) {
 		this.answer = bridged.browserAnswer;
+		this.audio = bridged.audio;
 		handle.on('webrtcup', () => sfu.logMessage(`sfu: viewer ${handle.id} of ${mount.cameraId}: WebRTC up`));
 		handle.on('hangup', (reason: string) => {
 			sfu.logMessage(`sfu: viewer ${handle.id} of ${mount.cameraId}: hangup (${reason})`);
@@ -495,8 +574,8 @@ class Viewer implements WebRtcViewer {
 
 	async addRemoteCandidate(candidate: string | null, sdpMid?: string | null, sdpMLineIndex?: number | null): Promise<void> {
 		if (this.closed) return;
-		const c = browserCandidateForJanus(candidate, sdpMid, sdpMLineIndex, this.bridged.videoTransport);
-		if (c === undefined) return; // another m-line's transport (unbundled audio): not ours
+		const c = browserCandidateForJanus(candidate, sdpMid, sdpMLineIndex, this.bridged.transport);
+		if (c === undefined) return; // another m-line's transport (an unbundled one we don't answer): not ours
 		await this.handle.trickle(c === null ? null : { candidate: c, sdpMid: this.bridged.janusMid, sdpMLineIndex: this.bridged.janusMlineIndex });
 	}
 

@@ -20,9 +20,9 @@ export const GET: RequestHandler = endpoint(async ({ url, locals }) => {
 	return json(cameras.map((c) => listedCamera(c, admin)));
 });
 
-export const POST: RequestHandler = endpoint(async ({ request, locals }) => {
+export const POST: RequestHandler = endpoint(async ({ request, locals, url }) => {
 	requireAdmin(await locals.auth());
 	const body = await readJsonObject(request);
 	onlyFields(body, CAMERA_FIELDS);
-	return json(adminCamera(await createCamera(body)), { status: 201 });
+	return json(adminCamera(await createCamera(body), url), { status: 201 });
 });

@@ -2,6 +2,7 @@
 // fragments, write fragments. Pure protocol code: no app imports.
 export { Fmp4Splitter, type SplitterEvent, type SplitterOptions } from './splitter';
 export { parseInit, parseTrackDefaults, initForTracks, mimeType, hevcCodecString, type TrackDefaults } from './init';
+export { writeInit } from './init-writer';
 export {
 	parseFragment,
 	writeFragment,

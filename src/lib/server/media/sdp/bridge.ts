@@ -10,10 +10,10 @@
 // client, Janus server) by `a=setup:active` towards Janus and
 // `a=setup:passive` towards the browser. Both peers believe they offered, so
 // both start as ICE-controlling; the RFC 8445 §7.3.1.1 role-conflict
-// procedure (487 + tie-breaker) settles it (either side may win; both work). RTP is identified by the browser
-// through Janus's SSRC (a=ssrc in its answer) and a payload type that is the
-// same on both legs: the Janus mountpoint must be configured with the PTs the
-// browser offered. Each carried m-line (the video, and the audio when the
+// procedure (487 + tie-breaker) settles it (either side may win; both work).
+// RTP is identified by the browser through Janus's SSRCs (a=ssrc in its
+// answer) and payload types that are the same on both legs: the Janus
+// mountpoint must be configured with the PTs the browser offered. Each carried m-line (the video, and the audio when the
 // mountpoint has Opus and the browser takes it) pairs one browser m-line with
 // one of Janus's; all of them share one bundled transport. Header extensions,
 // RTX, FEC and transport-cc are left out of both answers so neither side
@@ -256,8 +256,9 @@ export function bridgeSdp(browserOfferSdp: string, janusOfferSdp: string, opts: 
 	const fromBrowser = iceDtlsOf(browser, video.bm);
 	for (const mid of mids.slice(1)) {
 		const m = browser.media.find((x) => attr(x.lines, 'mid') === mid);
-		for (const c of m ? attrs(m.lines, 'candidate') : []) if (!fromBrowser.candidates.includes(`candidate:${c}`)) fromBrowser.candidates.push(`candidate:${c}`);
+		fromBrowser.candidates.push(...attrs(m?.lines ?? [], 'candidate').map((c) => `candidate:${c}`));
 	}
+	fromBrowser.candidates = [...new Set(fromBrowser.candidates)];
 	const fromJanus = iceDtlsOf(janus, video.jm);
 
 	// (a) Janus's answer: the browser's ICE/DTLS (candidates on its first m-line, the bundle's), Janus's mids and PTs, recvonly.
@@ -358,7 +359,7 @@ export function transportMids(browserOffer: string | Sdp, carried: string[]): st
 /**
  * Normalize a trickled browser candidate for Janus: accept "a=candidate:…" or
  * "candidate:…"; null for end-of-candidates ("" / null); undefined for a
- * candidate of an m-line whose transport doesn't carry the video (to drop).
+ * candidate of an m-line whose transport doesn't carry our media (to drop).
  * Candidates without sdpMid and sdpMLineIndex (go2rtc's player sends the bare
  * string) are kept.
  */
@@ -366,12 +367,12 @@ export function browserCandidateForJanus(
 	candidate: string | null,
 	sdpMid: string | null | undefined,
 	sdpMLineIndex: number | null | undefined,
-	video: { mids: string[]; mlineIndexes: number[] }
+	transport: { mids: string[]; mlineIndexes: number[] }
 ): string | null | undefined {
 	const c = (candidate ?? '').trim().replace(/^a=/, '');
 	if (!c) return null;
 	if (sdpMid != null && sdpMid !== '') {
-		if (!video.mids.includes(sdpMid)) return undefined;
-	} else if (sdpMLineIndex != null && !video.mlineIndexes.includes(sdpMLineIndex)) return undefined;
+		if (!transport.mids.includes(sdpMid)) return undefined;
+	} else if (sdpMLineIndex != null && !transport.mlineIndexes.includes(sdpMLineIndex)) return undefined;
 	return c.startsWith('candidate:') ? c : `candidate:${c}`;
 }
