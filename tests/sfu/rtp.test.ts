@@ -1,12 +1,15 @@
-// RTP header, writer and the H.264 (RFC 6184) / H.265 (RFC 7798) packetizers,
-// checked by reassembling real encoder output from the packets.
+// RTP header, writer and the H.264 (RFC 6184) / H.265 (RFC 7798) / Opus
+// (RFC 7587) packetizers, checked on real encoder output.
 import { describe, expect, it } from 'vitest';
 import { parseAvcC } from '../../src/lib/server/media/h264/avcc';
 import { parseHvcC } from '../../src/lib/server/media/h264/hvcc';
 import { H264_NAL, h264NalType, h265IsIrap, h265NalType } from '../../src/lib/server/media/h264/nal';
 import { H264Depacketizer, H264Packetizer } from '../../src/lib/server/media/rtp/h264-packetizer';
 import { H265Depacketizer, H265Packetizer } from '../../src/lib/server/media/rtp/h265-packetizer';
+import { OPUS_CLOCK_RATE, opusPacketSamples, packetizeOpus } from '../../src/lib/server/media/rtp/opus-packetizer';
 import { RtpWriter, parseRtp, serializeRtp, toRtpClock } from '../../src/lib/server/media/rtp/packet';
+import { Fmp4Splitter } from '../../src/lib/server/media/fmp4';
+import type { Sample } from '../../src/lib/server/media/types';
 import { fixture, h264AccessUnits, h265AccessUnits } from './fixtures';
 
 describe('RTP header', () => {
@@ -144,5 +147,50 @@ describe('H.265 packetizer (RFC 7798)', () => {
 		const dp = new H265Depacketizer();
 		const nals = packets.flatMap((p) => dp.push(p.payload));
 		expect(nals.slice(0, 3).map(h265NalType)).toEqual([32, 33, 34]);
+	});
+});
+
+describe('Opus packetizer (RFC 7587)', () => {
+	// 0.5 s of a 440 Hz sine through libopus (20 ms frames) in fragmented MP4, as the hub holds Opus.
+	const events = new Fmp4Splitter().push(fixture('sine-440-opus.mp4'));
+	const track = events.flatMap((e) => (e.type === 'init' ? e.init.tracks : []))[0];
+	const samples: Sample[] = events.flatMap((e) => (e.type === 'fragment' ? e.fragment.samples : []));
+
+	it('sends each Opus packet whole as one RTP payload, marker bit 0', () => {
+		expect(track).toMatchObject({ codec: 'opus', timescale: 48000 });
+		expect(samples.length).toBeGreaterThanOrEqual(25);
+		for (const s of samples) {
+			const payloads = packetizeOpus(s.data);
+			expect(payloads).toHaveLength(1);
+			expect(payloads[0].payload.equals(s.data)).toBe(true);
+			expect(payloads[0].marker).toBe(false);
+		}
+	});
+
+	it('reads the duration of real packets from their TOC: 20 ms = 960 ticks of the 48 kHz RTP clock', () => {
+		expect(samples.map((s) => opusPacketSamples(s.data))).toEqual(samples.map(() => 960));
+		// The RTP timestamps of consecutive packets advance by their duration.
+		const w = new RtpWriter(111, { timestampOffset: 0 });
+		const ts = samples.slice(0, 5).map((s) => parseRtp(w.write(packetizeOpus(s.data)[0], toRtpClock(s.dts, track.timescale, OPUS_CLOCK_RATE))).header.timestamp);
+		expect(ts.slice(1).map((t, i) => t - ts[i])).toEqual([960, 960, 960, 960]);
+		expect(toRtpClock(800, 8000, OPUS_CLOCK_RATE)).toBe(4800); // a 100 ms pts at 8 kHz
+	});
+
+	it('reads every TOC configuration and frame count code (RFC 6716 §3.1)', () => {
+		const toc = (config: number, code: number, ...rest: number[]) => Buffer.from([(config << 3) | code, ...rest]);
+		expect(opusPacketSamples(toc(1, 0))).toBe(960); // SILK NB 20 ms
+		expect(opusPacketSamples(toc(3, 0))).toBe(2880); // SILK NB 60 ms
+		expect(opusPacketSamples(toc(12, 0))).toBe(480); // Hybrid SWB 10 ms
+		expect(opusPacketSamples(toc(16, 0))).toBe(120); // CELT NB 2.5 ms
+		expect(opusPacketSamples(toc(31, 1, 0))).toBe(1920); // two CELT FB 20 ms frames
+		expect(opusPacketSamples(toc(31, 2, 0))).toBe(1920);
+		expect(opusPacketSamples(toc(31, 3, 6))).toBe(5760); // six 20 ms frames: the 120 ms maximum
+	});
+
+	it('drops what is not an Opus packet', () => {
+		expect(packetizeOpus(Buffer.alloc(0))).toEqual([]);
+		expect(packetizeOpus(Buffer.from([(31 << 3) | 3]))).toEqual([]); // code 3 without its frame count
+		expect(packetizeOpus(Buffer.from([(31 << 3) | 3, 0]))).toEqual([]); // no frames
+		expect(packetizeOpus(Buffer.from([(3 << 3) | 3, 3]))).toEqual([]); // 180 ms: over the 120 ms limit
 	});
 });

@@ -1,8 +1,9 @@
 // The SDP model and the browser-offer ⇄ Janus-offer bridge, on SDPs captured
 // from Chromium 156 (go2rtc-style recvonly video + audio) and Janus 1.1.2's
-// Streaming plugin (`watch` on an RTP mountpoint, H.264 pt 108).
+// Streaming plugin (`watch` on an RTP mountpoint, H.264 pt 108, and one with
+// Opus pt 111 beside it).
 import { describe, expect, it } from 'vitest';
-import { bridgeSdp, browserCandidateForJanus, chooseBrowserVideo, videoTransportMids } from '../../src/lib/server/media/sdp/bridge';
+import { bridgeSdp, browserCandidateForJanus, chooseBrowserAudio, chooseBrowserVideo, transportMids } from '../../src/lib/server/media/sdp/bridge';
 import { attr, attrs, direction, parseSdp, rtpCodecs, serializeSdp } from '../../src/lib/server/media/sdp/sdp';
 import { fixtureText } from './fixtures';
 
@@ -10,10 +11,11 @@ const chromium = fixtureText('chromium-156-offer-video-audio.sdp');
 const chromiumGathered = fixtureText('chromium-156-offer-gathered.sdp');
 const chromiumAudioFirst = fixtureText('chromium-156-offer-audio-first.sdp');
 const janus = fixtureText('janus-1.1.2-watch-offer.sdp');
+const janusAudio = fixtureText('janus-1.1.2-watch-offer-audio.sdp');
 
 describe('SDP model', () => {
 	it('round-trips captured SDPs line for line', () => {
-		for (const text of [chromium, chromiumGathered, chromiumAudioFirst, janus]) {
+		for (const text of [chromium, chromiumGathered, chromiumAudioFirst, janus, janusAudio]) {
 			expect(serializeSdp(parseSdp(text))).toBe(text.trim().split(/\r?\n/).join('\r\n') + '\r\n');
 		}
 	});
@@ -132,12 +134,112 @@ describe('bridging the two offers into two answers', () => {
 		expect(attr(audio.lines, 'ice-ufrag')).toBe(attr(j.lines, 'ice-ufrag'));
 		expect(attrs(audio.lines, 'candidate').length).toBeGreaterThan(0);
 		expect([video.kind, attr(video.lines, 'mid'), direction(ans, video), video.formats]).toEqual(['video', '1', 'sendonly', ['108']]);
-		expect(r.videoTransport).toEqual({ mids: ['1', '0'], mlineIndexes: [1, 0] });
-		expect(videoTransportMids(chromium, { mid: '0' })).toEqual(['0']);
+		expect(r.transport).toEqual({ mids: ['1', '0'], mlineIndexes: [1, 0] });
+		expect(transportMids(chromium, ['0'])).toEqual(['0']);
 	});
 
 	it("refuses a Janus offer without the browser's payload type", () => {
 		expect(() => bridgeSdp(chromium, janus.replace(/\b108\b/g, '96'), { video: choice })).toThrow(/payload type 108/);
+	});
+});
+
+describe('choosing the browser audio', () => {
+	it("takes the browser's Opus m-line and payload type, wherever the m-line is", () => {
+		expect(chooseBrowserAudio(chromium)).toEqual({ mlineIndex: 1, mid: '1', pt: 111, fmtp: 'minptime=10;useinbandfec=1' });
+		expect(chooseBrowserAudio(chromiumAudioFirst)).toEqual({ mlineIndex: 0, mid: '0', pt: 111, fmtp: 'minptime=10;useinbandfec=1' });
+		const firefoxPt = chromium.replace(/\b111\b/g, '109');
+		expect(chooseBrowserAudio(firefoxPt)?.pt).toBe(109);
+	});
+
+	it('returns null without Opus to receive', () => {
+		expect(chooseBrowserAudio(chromium.replace('opus/48000/2', 'PCMA/8000'))).toBeNull();
+		const sendonly = chromium.split('m=audio');
+		expect(chooseBrowserAudio(sendonly[0] + 'm=audio' + sendonly[1].replace('a=recvonly', 'a=sendonly'))).toBeNull();
+		expect(chooseBrowserAudio(chromium.replace('m=audio 9 ', 'm=audio 0 '))).toBeNull();
+		expect(chooseBrowserAudio(chromium.split('m=audio')[0])).toBeNull(); // video only
+	});
+});
+
+describe('bridging with audio (the mountpoint has Opus, the browser takes it)', () => {
+	const jv = parseSdp(janusAudio).media[0];
+	const ja = parseSdp(janusAudio).media[1];
+	const bridge = (offer: string) => {
+		const video = chooseBrowserVideo(offer, 'h264', '42c01f')!;
+		const audio = chooseBrowserAudio(offer)!;
+		return { r: bridgeSdp(offer, janusAudio, { video, audio }), video, audio };
+	};
+
+	it("answers Janus's two m-lines recvonly, bundled, with the browser's ICE/DTLS and candidates once", () => {
+		const { r } = bridge(chromiumGathered);
+		expect(r.audio).toBe(true);
+		const ans = parseSdp(r.janusAnswer);
+		expect(attrs(ans.session, 'group')).toEqual(['BUNDLE v a']);
+		expect(ans.media.map((m) => [m.kind, attr(m.lines, 'mid'), direction(ans, m), m.formats, attr(m.lines, 'setup')])).toEqual([
+			['video', 'v', 'recvonly', ['108'], 'active'],
+			['audio', 'a', 'recvonly', ['111'], 'active']
+		]);
+		const b = parseSdp(chromiumGathered).media[0];
+		for (const m of ans.media) expect([attr(m.lines, 'ice-ufrag'), attr(m.lines, 'fingerprint')]).toEqual([attr(b.lines, 'ice-ufrag'), attr(b.lines, 'fingerprint')]);
+		expect(attrs(ans.media[0].lines, 'candidate')).toEqual(attrs(b.lines, 'candidate'));
+		expect(attrs(ans.media[1].lines, 'candidate')).toEqual([]);
+		expect(rtpCodecs(ans.media[1])).toEqual([{ pt: 111, name: 'opus', clockRate: 48000, channels: 2, fmtp: '', rtcpFb: [] }]);
+	});
+
+	it("answers the browser's audio sendonly with its PT and fmtp and Janus's audio SSRC, in one bundle with the video", () => {
+		const { r } = bridge(chromium);
+		const ans = parseSdp(r.browserAnswer);
+		expect(attrs(ans.session, 'group')).toEqual(['BUNDLE 0 1']);
+		const [video, audio] = ans.media;
+		expect([video.kind, attr(video.lines, 'mid'), direction(ans, video), video.formats]).toEqual(['video', '0', 'sendonly', ['108']]);
+		expect([audio.kind, audio.port, attr(audio.lines, 'mid'), direction(ans, audio), audio.formats]).toEqual(['audio', 9, '1', 'sendonly', ['111']]);
+		expect(rtpCodecs(audio)).toEqual([{ pt: 111, name: 'opus', clockRate: 48000, channels: 2, fmtp: 'minptime=10;useinbandfec=1', rtcpFb: [] }]);
+		expect(attrs(audio.lines, 'ssrc')).toEqual(attrs(ja.lines, 'ssrc'));
+		expect(attr(audio.lines, 'msid')).toBe('janus janusa');
+		expect(attr(video.lines, 'msid')).toBe('janus janusv');
+		expect(attrs(video.lines, 'ssrc')).toEqual([`${attrs(jv.lines, 'ssrc-group')[0].split(' ')[1]} cname:janus`]);
+		// One transport: Janus's credentials on both, its candidates on the BUNDLE tag only.
+		for (const m of ans.media) expect([attr(m.lines, 'ice-ufrag'), attr(m.lines, 'setup')]).toEqual([attr(jv.lines, 'ice-ufrag'), 'passive']);
+		expect(attrs(video.lines, 'candidate')).toEqual(attrs(jv.lines, 'candidate'));
+		expect(attrs(audio.lines, 'candidate')).toEqual([]);
+		expect(r.transport).toEqual({ mids: ['0', '1'], mlineIndexes: [0, 1] });
+	});
+
+	it('audio first (the BUNDLE tag): the tag carries the audio and the candidates, the video follows in its bundle', () => {
+		const { r } = bridge(chromiumAudioFirst);
+		const ans = parseSdp(r.browserAnswer);
+		expect(attrs(ans.session, 'group')).toEqual(['BUNDLE 0 1']);
+		const [audio, video] = ans.media;
+		expect([audio.kind, attr(audio.lines, 'mid'), direction(ans, audio), audio.formats]).toEqual(['audio', '0', 'sendonly', ['111']]);
+		expect([video.kind, attr(video.lines, 'mid'), direction(ans, video), video.formats]).toEqual(['video', '1', 'sendonly', ['108']]);
+		expect(attrs(audio.lines, 'candidate').length).toBeGreaterThan(0);
+		expect(attrs(video.lines, 'candidate')).toEqual([]);
+		expect(r.transport).toEqual({ mids: ['1', '0'], mlineIndexes: [1, 0] });
+		// Janus's side keeps its own order (video first), whatever the browser's.
+		expect(attrs(parseSdp(r.janusAnswer).session, 'group')).toEqual(['BUNDLE v a']);
+	});
+
+	it("without audio chosen, Janus's audio m-line is rejected and the browser's answered as today", () => {
+		const video = chooseBrowserVideo(chromiumAudioFirst, 'h264', '42c01f')!;
+		const r = bridgeSdp(chromiumAudioFirst, janusAudio, { video });
+		expect(r.audio).toBe(false);
+		const j = parseSdp(r.janusAnswer);
+		expect(j.media.map((m) => [m.kind, m.port])).toEqual([
+			['video', 9],
+			['audio', 0]
+		]);
+		expect(attrs(j.session, 'group')).toEqual(['BUNDLE v']);
+		const b = parseSdp(r.browserAnswer);
+		expect(b.media.map((m) => [m.kind, direction(b, m)])).toEqual([
+			['audio', 'inactive'],
+			['video', 'sendonly']
+		]);
+	});
+
+	it('refuses a Janus offer without the audio or its payload type', () => {
+		const video = chooseBrowserVideo(chromium, 'h264', '42c01f')!;
+		const audio = chooseBrowserAudio(chromium)!;
+		expect(() => bridgeSdp(chromium, janus, { video, audio })).toThrow(/no audio m-line/);
+		expect(() => bridgeSdp(chromium, janusAudio, { video, audio: { ...audio, pt: 109 } })).toThrow(/payload type 109/);
 	});
 });
 

@@ -2,8 +2,7 @@
 // bare, their format in the track's AudioSpecificConfig; a decoder reading a
 // byte stream (ffmpeg's `-f aac` on a pipe) needs that format again in a 7-byte
 // header before every frame. Pure code.
-
-const RATES = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
+import { AAC_SAMPLE_RATES } from '../media/fmp4';
 
 /** What an ADTS header repeats from the AudioSpecificConfig. */
 export interface AdtsFormat {
@@ -35,7 +34,7 @@ export function adtsFormat(asc: Buffer): AdtsFormat {
 	};
 	const rateIndexField = () => {
 		const i = read(4);
-		return i === 15 ? RATES.indexOf(read(24)) : i;
+		return i === 15 ? AAC_SAMPLE_RATES.indexOf(read(24)) : i;
 	};
 	let objectType = objectTypeField();
 	const rateIndex = rateIndexField();
@@ -46,7 +45,7 @@ export function adtsFormat(asc: Buffer): AdtsFormat {
 		objectType = objectTypeField();
 	}
 	if (objectType < 1 || objectType > 4) throw new Error(`AAC object type ${objectType} has no ADTS framing`);
-	if (rateIndex < 0 || rateIndex >= RATES.length) throw new Error('AAC sampling rate has no ADTS index');
+	if (rateIndex < 0 || rateIndex >= AAC_SAMPLE_RATES.length) throw new Error('AAC sampling rate has no ADTS index');
 	if (channelConfig < 1 || channelConfig > 7) throw new Error(`AAC channel configuration ${channelConfig} has no ADTS framing`);
 	return { profile: objectType - 1, rateIndex, channelConfig };
 }

@@ -11,7 +11,7 @@ import { adtsFormat, adtsFrame, type AdtsFormat } from './adts';
 
 export interface OpusPacket {
 	data: Buffer;
-	/** On the hub's timeline (the AAC samples' clock), in `timescale` units. */
+	/** On the hub's timeline, in `timescale` units (48 kHz, the Opus RTP clock). */
 	pts: number;
 	timescale: number;
 }
@@ -20,8 +20,8 @@ const MIN_BACKOFF = 500;
 const MAX_BACKOFF = 30_000;
 // A run this long counts as healthy: the next failure starts the backoff over.
 const HEALTHY_MS = 10_000;
-// Input flowing but no output for this long: ffmpeg hangs; kill it (and restart).
-const STALL_MS = 10_000;
+// This much input (in seconds of audio) without output: ffmpeg hangs; kill it (and restart).
+const STALL_S = 10;
 // Input ffmpeg hasn't read yet beyond which samples are dropped, not queued.
 const MAX_PENDING_BYTES = 256 * 1024;
 // A jump in the input timestamps larger than this (in seconds) re-anchors the timeline.
@@ -52,8 +52,8 @@ export class AacToOpus {
 	/** 48 kHz samples of Opus read from the current ffmpeg. */
 	private out = 0;
 	private startedAt = 0;
-	/** When the first input since the last output went in (0: none waiting). */
-	private waitingSince = 0;
+	/** Input ticks written since the last output. */
+	private unanswered = 0;
 
 	/** Throws when the AudioSpecificConfig can't be framed as ADTS. */
 	constructor(
@@ -90,10 +90,8 @@ export class AacToOpus {
 	push(s: Pick<Sample, 'data' | 'dts' | 'duration'>) {
 		const proc = this.proc;
 		if (!proc) return;
-		const now = Date.now();
-		if (!this.waitingSince) this.waitingSince = now;
-		else if (now - this.waitingSince > STALL_MS) {
-			this.log(`no Opus from ffmpeg for ${STALL_MS / 1000} s: restarting it`);
+		if (this.unanswered > STALL_S * this.timescale) {
+			this.log(`no Opus from ffmpeg for ${STALL_S} s of audio: restarting it`);
 			proc.kill('SIGKILL');
 			return;
 		}
@@ -106,7 +104,9 @@ export class AacToOpus {
 		}
 		const last = this.anchors[this.anchors.length - 1];
 		if (!last || Math.abs(s.dts - (this.fed + last.offset)) > MAX_DRIFT_S * this.timescale) this.anchors.push({ at: this.fed, offset: s.dts - this.fed });
-		this.fed += s.duration || 1024;
+		const duration = s.duration || 1024;
+		this.fed += duration;
+		this.unanswered += duration;
 		proc.stdin.write(frame);
 	}
 
@@ -125,7 +125,7 @@ export class AacToOpus {
 		this.anchors = [];
 		this.out = 0;
 		this.startedAt = Date.now();
-		this.waitingSince = 0;
+		this.unanswered = 0;
 		const splitter = new Fmp4Splitter();
 		let stderr = '';
 		proc.stdin.on('error', () => {}); // EPIPE when it dies: its exit is handled below
@@ -157,7 +157,7 @@ export class AacToOpus {
 
 	/** An Opus packet of ffmpeg's output, put back on the hub's timeline. */
 	private emit(packet: Buffer) {
-		this.waitingSince = 0;
+		this.unanswered = 0;
 		const at = this.out;
 		this.out += opusPacketSamples(packet) || 960;
 		const atInput = (at * this.timescale) / OPUS_CLOCK_RATE;

@@ -113,7 +113,7 @@ export class Sfu {
 			this.ptHints = {};
 		}
 		this.socket = dgram.createSocket('udp4');
-		this.socket.on('error', (e) => this.log(`sfu: udp error ${e.message}`));
+		this.socket.on('error', (e) => this.log(`udp error ${e.message}`));
 		await new Promise<void>((resolve) => this.socket!.bind(0, '127.0.0.1', () => resolve()));
 		if (this.janusUrl) {
 			const t = this.target()!;
@@ -136,7 +136,7 @@ export class Sfu {
 			// After a restart (not the first start, which start() awaits itself).
 			if (ep.generation > 1 && this.running && !this.conn && !this.connecting) {
 				this.connect(ep.url, ep.apiSecret).catch((e) => {
-					this.log(`sfu: reconnect after janus restart failed: ${e.message}`);
+					this.log(`reconnect after janus restart failed: ${e.message}`);
 					this.scheduleReconnect();
 				});
 			}
@@ -208,7 +208,7 @@ export class Sfu {
 			mount.viewers.add(viewer);
 			ep.watched = true;
 			mount.pruneUnwatched(ep);
-			this.log(`sfu: viewer ${handle.id} watching ${cameraId} (pt ${video.pt}, ${video.match} match${bridged.audio ? `, opus pt ${audio!.pt}` : ', no audio'})`);
+			this.log(`viewer ${handle.id} watching ${cameraId} (pt ${video.pt}, ${video.match} match${bridged.audio ? `, opus pt ${audio!.pt}` : ', no audio'})`);
 			return viewer;
 		} catch (e) {
 			await handle.detach().catch(() => {});
@@ -270,7 +270,7 @@ export class Sfu {
 				if (conn.generation > 1 && this.mounts.size) {
 					// A new (possibly restarted) Janus: re-create every camera's mountpoints
 					// before anyone may use the connection (watch() waits for this promise).
-					this.log(`sfu: janus connection ${conn.generation}: re-creating ${this.mounts.size} mount(s)`);
+					this.log(`janus connection ${conn.generation}: re-creating ${this.mounts.size} mount(s)`);
 					await Promise.allSettled([...this.mounts.values()].map((m) => m.remount(conn)));
 				}
 				const lost = () => this.onLost(conn);
@@ -317,7 +317,7 @@ export class Sfu {
 			const t = this.target();
 			if (!t) return; // a spawned Janus is restarting: its 'ready' event reconnects
 			this.connect(t.url, t.apiSecret).catch((e) => {
-				this.log(`sfu: reconnect to ${t.url} failed: ${e.message}`);
+				this.log(`reconnect to ${t.url} failed: ${e.message}`);
 				this.reconnectDelay = Math.min(30_000, this.reconnectDelay * 2);
 				this.scheduleReconnect();
 			});

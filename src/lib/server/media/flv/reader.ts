@@ -19,7 +19,7 @@ export interface FlvTag {
 export type FlvReadEvent = { type: 'header'; header: FlvFileHeader } | { type: 'tag'; tag: FlvTag };
 
 export class FlvReader {
-	private buf = Buffer.alloc(0);
+	private buf: Buffer = Buffer.alloc(0);
 	private gotHeader = false;
 	private lastTagSize = 0;
 

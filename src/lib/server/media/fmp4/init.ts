@@ -173,7 +173,7 @@ function parseEsds(d: Buffer): { objectType: number; config?: Buffer } | undefin
 	return { objectType, config };
 }
 
-const AAC_RATES = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
+export const AAC_SAMPLE_RATES = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
 const AAC_CHANNELS = [0, 1, 2, 3, 4, 5, 6, 8];
 
 /**
@@ -194,7 +194,7 @@ export function parseAudioSpecificConfig(asc: Buffer): { objectType: number; sam
 	};
 	const rateField = () => {
 		const i = read(4);
-		return i === 15 ? read(24) : AAC_RATES[i];
+		return i === 15 ? read(24) : AAC_SAMPLE_RATES[i];
 	};
 	const objectType = objectTypeField();
 	if (asc.length < 2) return { objectType };

@@ -1,0 +1,90 @@
+// The RTMP publish server (RTMP_PORT, 1935): devices and encoders (ffmpeg,
+// OBS) push to rtmp://HOST:1935/live/<camera id>?key=<push key>. The protocol
+// is media/rtmp's; this decides who may publish (ingest/publish) and feeds
+// the camera's stream. Play is not offered: viewers use the HTTP outputs.
+import type { Socket } from 'node:net';
+import { createRtmpServer, RtmpRefusal, type RtmpPublishHandler } from '../media/rtmp';
+import { authorizePublish, PublishError, startPublish, type Publisher } from '../ingest/publish';
+import type { Camera } from '../cameras/cameras';
+
+/** Cameras an RTMP connection holds, from its authorization to its end: a second publisher is refused at once. */
+const claimed = new Set<string>();
+
+function refusal(e: unknown): unknown {
+	if (!(e instanceof PublishError)) return e;
+	return new RtmpRefusal(e.code === 'bad-request' ? 'NetStream.Publish.Failed' : 'NetStream.Publish.BadName', e.message);
+}
+
+function publishHandler(socket: Socket): RtmpPublishHandler {
+	const remoteAddress = socket.remoteAddress ?? '';
+	let camera: Camera | undefined;
+	let publisher: Publisher | undefined;
+	const log = (message: string) => console.log(`rtmp ${remoteAddress}${camera ? ` camera ${camera.id}` : ''}: ${message}`);
+	const stop = (reason: string) => {
+		publisher?.close(reason);
+		publisher = undefined;
+	};
+	return {
+		async authorize(request) {
+			let authorized: Camera;
+			try {
+				authorized = await authorizePublish(`${request.app}/${request.name}`, request.key);
+			} catch (e) {
+				if (e instanceof PublishError) log(`publish refused: ${e.message}`);
+				throw refusal(e);
+			}
+			if (claimed.has(authorized.id)) {
+				log(`publish refused: camera ${authorized.id} already has a publisher`);
+				throw new RtmpRefusal('NetStream.Publish.BadName', 'another publisher is already publishing to this camera');
+			}
+			claimed.add(authorized.id);
+			camera = authorized;
+		},
+		start(tracks) {
+			if (!camera) throw new RtmpRefusal('NetStream.Publish.Failed', 'not authorized');
+			try {
+				publisher = startPublish(camera, tracks, remoteAddress, 'rtmp');
+			} catch (e) {
+				throw refusal(e);
+			}
+			const audio = tracks.audio ? ` + AAC ${tracks.audio.sampleRate} Hz` : '';
+			log(`publishing ${tracks.video?.codec.toUpperCase()}${audio}`);
+		},
+		video: (data, dts, pts, keyframe) => publisher?.video(data, dts, pts, keyframe),
+		audio: (data, pts) => publisher?.audio(data, pts),
+		stop,
+		close(reason) {
+			if (publisher) log(`stopped: ${reason}`);
+			stop(reason);
+			if (camera) claimed.delete(camera.id);
+			camera = undefined;
+		},
+		log
+	};
+}
+
+/** Listens for RTMP publishers on `port` (all interfaces unless `host`). */
+export async function startRtmpServer(port: number, host?: string): Promise<{ close(): Promise<void> }> {
+	const sockets = new Set<Socket>();
+	const server = createRtmpServer((socket) => {
+		sockets.add(socket);
+		socket.once('close', () => sockets.delete(socket));
+		return publishHandler(socket);
+	});
+	await new Promise<void>((resolve, reject) => {
+		server.once('error', reject);
+		server.listen({ port, host }, () => {
+			server.off('error', reject);
+			resolve();
+		});
+	});
+	server.on('error', (e) => console.error('rtmp server:', e));
+	console.log(`RTMP publish server listening on ${host ?? '*'}:${port}`);
+	return {
+		close: () =>
+			new Promise<void>((resolve) => {
+				server.close(() => resolve());
+				for (const s of sockets) s.destroy();
+			})
+	};
+}
