@@ -8,13 +8,21 @@ import { attachRealtime } from '$lib/server/realtime/realtime';
 import { live } from '$lib/server/hub/live';
 import { startSfu } from '$lib/server/live/webrtc';
 import { handleUpgrade } from '$lib/server/live/ws-endpoint';
+import { handleFlvUpgrade } from '$lib/server/live/flv-feed';
+import { startRtspServer } from '$lib/server/rtsp/server';
+import { startRtmpServer } from '$lib/server/rtmp/server';
+import { config } from '$lib/server/config';
 
 export const init: ServerInit = async () => {
 	await bootstrap();
 	await live.start();
 	startSfu();
 	attachRealtime();
-	globalThis.__vantageUpgrade = (req, socket, head) => void handleUpgrade(req, socket, head);
+	// A port already taken (another instance) costs that protocol, not the whole server.
+	await startRtspServer(config.rtspPort).catch((e) => console.error(`RTSP server not started on port ${config.rtspPort}: ${e.message}`));
+	await startRtmpServer(config.rtmpPort).catch((e) => console.error(`RTMP server not started on port ${config.rtmpPort}: ${e.message}`));
+	globalThis.__vantageUpgrade = (req, socket, head) =>
+		void (req.url?.startsWith('/streams/') ? handleFlvUpgrade(req, socket, head) : handleUpgrade(req, socket, head));
 };
 
 export const handle: Handle = async ({ event, resolve }) => {

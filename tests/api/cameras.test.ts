@@ -16,7 +16,8 @@ describe.each(PROVIDERS)('cameras on %s', (provider) => {
 	const ids: Record<string, string> = {};
 
 	beforeAll(async () => {
-		s = await startServer(provider);
+		// The document's default RTSP port, as the URLs handed out show it.
+		s = await startServer(provider, { RTSP_PORT: '8554' });
 		admin = await s.adminToken();
 	});
 	afterAll(() => s?.stop());

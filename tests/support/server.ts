@@ -55,6 +55,9 @@ export async function startServer(provider: Provider, env: Record<string, string
 	const dataDir = mkdtempSync(path.join(tmpdir(), 'vantage-test-'));
 	const pgDb = provider === 'postgresql' ? await createPostgresDatabase('vantage_test') : undefined;
 	const port = await freePort();
+	// Each test server gets its own RTSP and RTMP ports (tests may set their own).
+	const rtspPort = await freePort();
+	const rtmpPort = await freePort();
 	const base = `http://127.0.0.1:${port}`;
 	let log = '';
 	let child: ChildProcess;
@@ -72,6 +75,8 @@ export async function startServer(provider: Provider, env: Record<string, string
 				JWT_SECRET,
 				// Tests make their own cameras; the demo camera has a test of its own.
 				DEMO_CAMERA: 'false',
+				RTSP_PORT: String(rtspPort),
+				RTMP_PORT: String(rtmpPort),
 				...(pgDb ? { DATABASE_URL: pgDb.url } : {}),
 				...env
 			},

@@ -22,8 +22,22 @@ import type { FeedTarget } from './fmp4-feed';
 /** What an FLV client is: the fMP4 feed's target, without codec picking (FLV decides) or a MIME type. */
 export type FlvFeedTarget = Omit<FeedTarget, 'pick' | 'start'>;
 
-export function startFlvFeed(stream: CameraStream, target: FlvFeedTarget): () => void {
-	let muxer: FlvMuxer | undefined;
+/** How a feed turns the hub's init and fragments into one client's bytes. */
+export interface FeedFormat {
+	/** The first bytes for this init; throws, with a message for the client, when it can't be played. */
+	begin(init: InitSegment): Buffer[];
+	/** The bytes for one fragment (empty: nothing to send). */
+	fragment(f: Fragment): Buffer;
+}
+
+/**
+ * Keyframe-gated delivery, as the fMP4 feed does it: start with the cached
+ * GOP (or wait for the next keyframe), skip to the next keyframe while the
+ * client is congested, and make it start over on a new init. Format-neutral:
+ * the fMP4 feed could run on it too.
+ */
+export function startGopFeed(stream: CameraStream, target: FlvFeedTarget, format: FeedFormat): () => void {
+	let begun = false;
 	let needKeyframe = true;
 	let unplayable = false;
 
@@ -33,15 +47,16 @@ export function startFlvFeed(stream: CameraStream, target: FlvFeedTarget): () =>
 	};
 
 	const begin = (init: InitSegment) => {
+		let first: Buffer[];
 		try {
-			muxer = new FlvMuxer(init.tracks);
+			first = format.begin(init);
 		} catch (e) {
 			unplayable = true;
 			target.unplayable(e instanceof Error ? e.message : String(e));
 			return false;
 		}
-		send(muxer.fileHeader());
-		send(muxer.configTags());
+		begun = true;
+		for (const data of first) send(data);
 		return true;
 	};
 
@@ -52,7 +67,7 @@ export function startFlvFeed(stream: CameraStream, target: FlvFeedTarget): () =>
 			return;
 		}
 		needKeyframe = false;
-		const data = muxer!.samples(f.samples);
+		const data = format.fragment(f);
 		if (data.length) send(data);
 	};
 
@@ -62,11 +77,11 @@ export function startFlvFeed(stream: CameraStream, target: FlvFeedTarget): () =>
 		startedAt: new Date(),
 		bytes: 0,
 		onInit: () => {
-			if (muxer) target.restart();
+			if (begun) target.restart();
 		},
 		onFragment: (f) => {
 			if (unplayable) return;
-			if (!muxer) {
+			if (!begun) {
 				if (!stream.init || !f.keyframe || !begin(stream.init)) return;
 			}
 			deliver(f);
@@ -75,6 +90,18 @@ export function startFlvFeed(stream: CameraStream, target: FlvFeedTarget): () =>
 	const detach = live.attach(stream.id, consumer);
 	if (stream.init && stream.cachedGop.length && begin(stream.init)) for (const f of stream.cachedGop) deliver(f);
 	return detach;
+}
+
+/** FLV from the cached keyframe: the file header, onMetaData and the sequence headers, then the tags of each fragment. */
+export function startFlvFeed(stream: CameraStream, target: FlvFeedTarget): () => void {
+	let muxer: FlvMuxer | undefined;
+	return startGopFeed(stream, target, {
+		begin(init) {
+			muxer = new FlvMuxer(init.tracks);
+			return [muxer.fileHeader(), muxer.configTags()];
+		},
+		fragment: (f) => muxer!.samples(f.samples)
+	});
 }
 
 /**

@@ -6,9 +6,27 @@ import type { Socket } from 'node:net';
 import { createRtmpServer, RtmpRefusal, type RtmpPublishHandler } from '../media/rtmp';
 import { authorizePublish, PublishError, startPublish, type Publisher } from '../ingest/publish';
 import type { Camera } from '../cameras/cameras';
+import { cameraEvents } from '../cameras/events';
+
+interface Claim {
+	/** The key the publisher used. */
+	key: string | null;
+	/** Ends the connection. */
+	kick(reason: string): void;
+}
 
 /** Cameras an RTMP connection holds, from its authorization to its end: a second publisher is refused at once. */
-const claimed = new Set<string>();
+const claimed = new Map<string, Claim>();
+
+/** A camera deleted, disabled, no longer a push camera or given a new key loses its publisher. */
+function onSaved(c: Camera) {
+	const claim = claimed.get(c.id);
+	if (!claim) return;
+	if (!c.enabled) claim.kick('camera disabled');
+	else if (c.source !== 'push') claim.kick('camera is no longer a push camera');
+	else if (c.pushKey !== claim.key) claim.kick('push key changed');
+}
+const onDeleted = (id: string) => claimed.get(id)?.kick('camera deleted');
 
 function refusal(e: unknown): unknown {
 	if (!(e instanceof PublishError)) return e;
@@ -21,7 +39,9 @@ function publishHandler(socket: Socket): RtmpPublishHandler {
 	let publisher: Publisher | undefined;
 	const log = (message: string) => console.log(`rtmp ${remoteAddress}${camera ? ` camera ${camera.id}` : ''}: ${message}`);
 	const stop = (reason: string) => {
-		publisher?.close(reason);
+		if (!publisher) return;
+		log(`stopped: ${reason}`);
+		publisher.close(reason);
 		publisher = undefined;
 	};
 	return {
@@ -37,7 +57,13 @@ function publishHandler(socket: Socket): RtmpPublishHandler {
 				log(`publish refused: camera ${authorized.id} already has a publisher`);
 				throw new RtmpRefusal('NetStream.Publish.BadName', 'another publisher is already publishing to this camera');
 			}
-			claimed.add(authorized.id);
+			claimed.set(authorized.id, {
+				key: request.key,
+				kick: (reason) => {
+					stop(reason);
+					socket.destroy();
+				}
+			});
 			camera = authorized;
 		},
 		start(tracks) {
@@ -54,7 +80,6 @@ function publishHandler(socket: Socket): RtmpPublishHandler {
 		audio: (data, pts) => publisher?.audio(data, pts),
 		stop,
 		close(reason) {
-			if (publisher) log(`stopped: ${reason}`);
 			stop(reason);
 			if (camera) claimed.delete(camera.id);
 			camera = undefined;
@@ -79,10 +104,14 @@ export async function startRtmpServer(port: number, host?: string): Promise<{ cl
 		});
 	});
 	server.on('error', (e) => console.error('rtmp server:', e));
+	cameraEvents.on('saved', onSaved);
+	cameraEvents.on('deleted', onDeleted);
 	console.log(`RTMP publish server listening on ${host ?? '*'}:${port}`);
 	return {
 		close: () =>
 			new Promise<void>((resolve) => {
+				cameraEvents.off('saved', onSaved);
+				cameraEvents.off('deleted', onDeleted);
 				server.close(() => resolve());
 				for (const s of sockets) s.destroy();
 			})

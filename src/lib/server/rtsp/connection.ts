@@ -75,6 +75,17 @@ export class RtspConnection {
 		if (!this.socket.destroyed) this.socket.destroy();
 	}
 
+	/** Answered, now hang up: the answer is written before the socket goes (or after 2 s, whatever the peer does). */
+	private closeAfterFlush(reason: string) {
+		if (this.closed) return;
+		this.endSession(reason);
+		this.closed = true;
+		clearInterval(this.timer);
+		this.server.forget(this);
+		this.socket.end();
+		setTimeout(() => this.socket.destroy(), 2000).unref?.();
+	}
+
 	private endSession(reason: string) {
 		const s = this.session;
 		this.session = undefined;
@@ -102,8 +113,7 @@ export class RtspConnection {
 		} catch (e) {
 			const err = e instanceof RtspParseError ? e : new RtspParseError(400, 'bad request');
 			this.write(serializeResponse({ status: err.status, headers: new RtspHeaders({ Server: 'Vantage' }) }));
-			this.socket.end();
-			this.close(`bad input: ${err.message}`);
+			this.closeAfterFlush(`bad input: ${err.message}`);
 			return;
 		}
 		for (const m of messages) {
@@ -206,6 +216,11 @@ export class RtspConnection {
 		}
 	}
 
+	/** Who the request speaks for (?auth=basic: challenge with Basic alone, for platform users of clients that prefer Digest). */
+	private viewer(req: RtspRequest, u: RtspUri): Promise<Viewer> {
+		return this.server.auth.authenticate(req, this.remoteAddress, this.authCache, u.query.auth?.toLowerCase() === 'basic');
+	}
+
 	private cameraIdOf(u: RtspUri): string {
 		const id = u.path[0];
 		if (!id) throw new RtspStatusError(404, 'no stream in the URL');
@@ -213,8 +228,9 @@ export class RtspConnection {
 	}
 
 	/** The camera's stream and RTSP tracks, if the request's credentials may read it. */
-	private async open(req: RtspRequest, id: string): Promise<{ source: LiveSource; tracks: DescribedTrack[] }> {
-		const viewer = await this.server.auth.authenticate(req, this.remoteAddress, this.authCache);
+	private async open(req: RtspRequest, u: RtspUri): Promise<{ source: LiveSource; tracks: DescribedTrack[] }> {
+		const id = this.cameraIdOf(u);
+		const viewer = await this.viewer(req, u);
 		const source = await this.server.backend.open(viewer, id);
 		if (!source.init) throw new RtspStatusError(503, 'camera is offline');
 		const tracks = describeTracks(source.init);
@@ -226,7 +242,7 @@ export class RtspConnection {
 	private async describe(req: RtspRequest): Promise<Reply> {
 		const u = this.uri(req);
 		const id = this.cameraIdOf(u);
-		const { tracks } = await this.open(req, id);
+		const { tracks } = await this.open(req, u);
 		const base = req.uri.replace(/\/+$/, '') + '/';
 		const local = plainAddress(this.socket.localAddress);
 		const sdp = buildSdp({ sessionId: String(Date.now()), name: id, address: local, tracks: tracks.map((t) => t.sdp) });
@@ -263,7 +279,7 @@ export class RtspConnection {
 		let session = this.session;
 		if (session && session.cameraId !== id) throw new RtspStatusError(459, 'one camera per session');
 		if (!session) {
-			const d = this.described?.id === id ? this.described : await this.open(req, id);
+			const d = this.described?.id === id ? this.described : await this.open(req, u);
 			session = new PlaySession(d.source, d.tracks, {
 				socket: this.socket,
 				remoteAddress: this.remoteAddress,
@@ -274,8 +290,8 @@ export class RtspConnection {
 				log: this.server.log
 			});
 		} else {
-			// Every request is checked, not only the first: credentials may differ.
-			await this.server.auth.authenticate(req, this.remoteAddress, this.authCache);
+			// Every SETUP is checked, not only the first: credentials may differ.
+			await this.viewer(req, u);
 		}
 		const control = u.path.slice(1).join('/');
 		const m = /(?:^|\/)trackID=(\d+)$/.exec(control);

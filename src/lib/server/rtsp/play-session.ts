@@ -199,6 +199,8 @@ export class PlaySession {
 		if (this.state === 'closed') throw new RtspStatusError(454, 'session closed');
 		const active = this.tracks.filter((t) => t.transport);
 		if (!active.length) throw new RtspStatusError(455, 'no track set up');
+		const init = this.source.init;
+		if (init && !active.every((t) => init.tracks.some((n) => sameTrack(n, t.info)))) throw new RtspStatusError(503, 'the stream changed since DESCRIBE: describe it again');
 		const resuming = this.state === 'paused';
 		this.state = 'playing';
 		this.needKeyframe = true;

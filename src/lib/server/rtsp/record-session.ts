@@ -162,7 +162,7 @@ export class RecordSession {
 		this.state = 'recording';
 		this.startedAt = this.lastPacketAt = Date.now();
 		this.watchdog = setInterval(() => {
-			if (Date.now() - this.lastPacketAt > this.ctx.publishTimeoutMs) this.ctx.onEnd(`no data for ${Math.round(this.ctx.publishTimeoutMs / 1000)} s`);
+			if (Date.now() - this.lastPacketAt > this.ctx.publishTimeoutMs) this.ctx.onEnd(`no data for ${this.ctx.publishTimeoutMs / 1000} s`);
 		}, 1000);
 		this.watchdog.unref?.();
 		this.tryStart(true);

@@ -44,7 +44,7 @@ export interface ChunkReaderOptions {
 	maxMessageSize?: number;
 	/** Most chunk streams in use at once (default 64). */
 	maxChunkStreams?: number;
-	/** Most bytes of unfinished messages held across all chunk streams (default 16 MiB). */
+	/** Most bytes of unfinished messages (their declared lengths) across all chunk streams (default 16 MiB). */
 	maxPendingBytes?: number;
 }
 
@@ -58,8 +58,8 @@ interface ChunkStream {
 	/** The last type 0/1/2 header had an extended timestamp, and its value. */
 	extended: boolean;
 	extendedValue: number;
-	/** The message being assembled. */
-	parts: Buffer[] | null;
+	/** The message being assembled (allocated at its declared length), and how much of it is in. */
+	payload: Buffer | null;
 	received: number;
 }
 
@@ -109,7 +109,7 @@ export class ChunkReader {
 			throw this.failed;
 		}
 		this.bytesRead += off;
-		// Keep the rest as a copy: the caller's buffer may be reused.
+		// Keep the rest as a copy: the caller may reuse its buffer.
 		this.buf = off === this.buf.length ? Buffer.alloc(0) : Buffer.from(this.buf.subarray(off));
 		return out;
 	}
@@ -170,7 +170,7 @@ export class ChunkReader {
 			if (b.readUInt32BE(p) === extendedValue) p += 4;
 		}
 
-		const continuing = fmt === 3 && cs?.parts != null;
+		const continuing = fmt === 3 && cs?.payload != null;
 		if (!continuing && length > this.maxMessageSize) throw new RtmpError(`message of ${length} bytes exceeds the ${this.maxMessageSize}-byte limit`);
 		const received = continuing ? cs!.received : 0;
 		const n = Math.min(this.chunkSize, length - received);
@@ -178,11 +178,11 @@ export class ChunkReader {
 
 		// The whole chunk is here: commit.
 		if (!cs) {
-			cs = { timestamp: 0, delta: 0, length: 0, type: 0, streamId: 0, extended: false, extendedValue: 0, parts: null, received: 0 };
+			cs = { timestamp: 0, delta: 0, length: 0, type: 0, streamId: 0, extended: false, extendedValue: 0, payload: null, received: 0 };
 			this.streams.set(csid, cs);
 		}
 		if (!continuing) {
-			if (cs.parts) this.dropPartial(cs); // a new header mid-message: the old one is abandoned
+			if (cs.payload) this.dropPartial(cs); // a new header mid-message: the old one is abandoned
 			if (fmt === 0) cs.timestamp = field;
 			else if (fmt === 3) cs.timestamp = (cs.timestamp + cs.delta) >>> 0;
 			else cs.timestamp = (cs.timestamp + field) >>> 0;
@@ -192,21 +192,18 @@ export class ChunkReader {
 			cs.streamId = streamId;
 			cs.extended = extended;
 			cs.extendedValue = extendedValue;
-			cs.parts = [];
+			if (this.pendingBytes + length > this.maxPendingBytes) throw new RtmpError(`more than ${this.maxPendingBytes} bytes of unfinished messages`);
+			this.pendingBytes += length;
+			cs.payload = Buffer.allocUnsafe(length);
 			cs.received = 0;
 		}
-		if (n > 0) {
-			if (this.pendingBytes + n > this.maxPendingBytes) throw new RtmpError(`more than ${this.maxPendingBytes} bytes of unfinished messages`);
-			cs.parts!.push(b.subarray(p, p + n));
-			cs.received += n;
-			this.pendingBytes += n;
-		}
+		b.copy(cs.payload!, cs.received, p, p + n);
+		cs.received += n;
 		p += n;
 		if (cs.received === cs.length) {
-			const parts = cs.parts!;
-			const payload = parts.length === 1 ? Buffer.from(parts[0]) : Buffer.concat(parts);
-			this.pendingBytes -= cs.received;
-			cs.parts = null;
+			const payload = cs.payload!;
+			this.pendingBytes -= cs.length;
+			cs.payload = null;
 			cs.received = 0;
 			const msg: RtmpMessage = { csid, type: cs.type, streamId: cs.streamId, timestamp: cs.timestamp, payload };
 			this.control(msg);
@@ -216,8 +213,8 @@ export class ChunkReader {
 	}
 
 	private dropPartial(cs: ChunkStream) {
-		this.pendingBytes -= cs.received;
-		cs.parts = null;
+		this.pendingBytes -= cs.length;
+		cs.payload = null;
 		cs.received = 0;
 	}
 
@@ -232,7 +229,7 @@ export class ChunkReader {
 		} else if (msg.type === MSG.ABORT) {
 			if (msg.payload.length < 4) throw new RtmpError('Abort: truncated');
 			const cs = this.streams.get(msg.payload.readUInt32BE(0));
-			if (cs?.parts) this.dropPartial(cs);
+			if (cs?.payload) this.dropPartial(cs);
 		}
 	}
 }

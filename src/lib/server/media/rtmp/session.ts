@@ -11,7 +11,7 @@ import { FlvError } from '../flv/tags';
 import { amfObject, type AmfValue } from '../flv/amf0';
 import { FlvIngest, type FlvTracks } from '../flv/ingest';
 import { ChunkReader, ChunkWriter, MSG, RtmpError, type ChunkReaderOptions, type RtmpMessage } from './chunk';
-import { HANDSHAKE_SIZE, HandshakeError, serverHandshake } from './handshake';
+import { HANDSHAKE_SIZE, HandshakeError, RTMP_VERSION, serverHandshake } from './handshake';
 import {
 	USER_CONTROL,
 	acknowledgement,
@@ -168,6 +168,9 @@ export class RtmpSession {
 		if (this.state === 'c0c1' || this.state === 'c2') {
 			this.pending = this.pending.length ? Buffer.concat([this.pending, data]) : data;
 			if (this.state === 'c0c1') {
+				// Not RTMP (an HTTP request, a scanner, RTMPE): no need to wait for 1537 bytes to say so.
+				if (this.pending.length && this.pending[0] !== RTMP_VERSION)
+					throw new HandshakeError(`handshake: RTMP version ${this.pending[0]} is not supported (plain RTMP is 3)`);
 				if (this.pending.length < 1 + HANDSHAKE_SIZE) return;
 				this.io.write(serverHandshake(this.pending.subarray(0, 1 + HANDSHAKE_SIZE)));
 				this.pending = this.pending.subarray(1 + HANDSHAKE_SIZE);
@@ -197,7 +200,7 @@ export class RtmpSession {
 
 	private enqueue(m: RtmpMessage) {
 		// Protocol control is handled at once, even while a command is pending.
-		if (m.csid === 2 || m.type <= MSG.SET_PEER_BANDWIDTH) return this.controlMessage(m);
+		if (m.type >= MSG.SET_CHUNK_SIZE && m.type <= MSG.SET_PEER_BANDWIDTH) return this.controlMessage(m);
 		if (this.queue.length >= this.opts.maxQueuedMessages || this.queuedBytes + m.payload.length > this.opts.maxQueuedBytes)
 			throw new RtmpError('too many messages while a publish was being authorized');
 		this.queue.push(m);

@@ -156,6 +156,7 @@ export class DtsEstimator {
 	private pool: number[] = [];
 	private count = 0;
 	private lastDts?: number;
+	private grownAt = -Infinity;
 
 	constructor(
 		public depth: number,
@@ -164,7 +165,11 @@ export class DtsEstimator {
 	) {}
 
 	push(pts: number): number {
-		if (this.lastDts !== undefined && pts < this.lastDts && this.depth < 16) this.depth++;
+		// Too shallow: grow once, then give the frames already misplaced by it time to pass.
+		if (this.lastDts !== undefined && pts < this.lastDts && this.depth < 16 && this.count - this.grownAt > this.depth + 1) {
+			this.depth++;
+			this.grownAt = this.count;
+		}
 		// Insert into the sorted pool.
 		let i = this.pool.length;
 		while (i > 0 && this.pool[i - 1] > pts) i--;
