@@ -128,13 +128,13 @@ interface Conn {
 }
 
 // Same shape as the API document's embed example; ?id= and ?mode= pick the scenario,
-// ?nonative hides native HLS so that hls.js is used.
+// ?nomse hides MSE, as on older iPhones, so that native HLS is used.
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>player</title></head>
 <body style="margin:0">
 <script>
-if (new URLSearchParams(location.search).has('nonative')) {
-	const canPlayType = HTMLMediaElement.prototype.canPlayType;
-	HTMLMediaElement.prototype.canPlayType = function (type) { return /mpegurl/i.test(type) ? '' : canPlayType.call(this, type); };
+if (new URLSearchParams(location.search).has('nomse')) {
+	delete window.MediaSource;
+	delete window.ManagedMediaSource;
 }
 </script>
 <script type="module" src="/video-stream.js"></script>
@@ -632,7 +632,7 @@ describe('<video-stream> against a fake go2rtc-style server', () => {
 	});
 
 	describe('HLS', () => {
-		for (const [name, query] of [['hls.js from /hls.js', '?id=hlscam&mode=mse,hls&nonative'], ['native HLS', '?id=hlscam&mode=mse,hls']]) {
+		for (const [name, query] of [['hls.js from /hls.js', '?id=hlscam&mode=mse,hls'], ['native HLS (no MSE)', '?id=hlscam&mode=mse,hls&nomse']]) {
 			it(`falls back from refused MSE to ${name}`, async () => {
 				const before = server.conns.length;
 				const hlsJsLoads = server.requests.filter((r) => r === '/hls.js').length;
@@ -643,10 +643,12 @@ describe('<video-stream> against a fake go2rtc-style server', () => {
 						return v.frames >= 20 && v.videoWidth === 640 && v.activeMode === 'hls';
 					}, 30_000).catch((e) => { throw withConsole(e); });
 					const conn = server.conns.slice(before).find((c) => c.id === 'hlscam')!;
-					expect(conn.messages.map((m) => m.type)).toEqual(['mse', 'hls']); // same socket
-					expect(String(conn.messages[1].value)).toContain('avc1.640029');
+					const noMse = query.includes('nomse');
+					// Without MSE the player doesn't ask for it; with it, MSE is refused and HLS follows on the same socket.
+					expect(conn.messages.map((m) => m.type)).toEqual(noMse ? ['hls'] : ['mse', 'hls']);
+					expect(String(conn.messages.at(-1)!.value)).toContain('avc1.640029');
 					const usedHlsJs = server.requests.filter((r) => r === '/hls.js').length > hlsJsLoads;
-					expect(usedHlsJs).toBe(query.includes('nonative'));
+					expect(usedHlsJs).toBe(!noMse);
 					expect(server.requests).toContain('/hls/index.m3u8'); // the variant, not the master
 				} finally {
 					await p.close();

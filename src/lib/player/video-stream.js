@@ -671,8 +671,11 @@ export class VideoStream extends HTMLElement {
 		const v = this.#video;
 		const base = this.#src.replace(/^ws/, 'http'); // for relative URIs, if the server sends any
 		const source = hlsSource(playlist, base);
-		if (v.canPlayType('application/vnd.apple.mpegurl')) {
-			v.src = source; // Safari, iOS: native HLS
+		// hls.js wherever MSE exists: it loads LL-HLS parts, while native players (Chromium's
+		// says it plays HLS) fetch whole segments and lag seconds behind. Native only without MSE (older iPhones).
+		const mse = 'MediaSource' in window || 'ManagedMediaSource' in window;
+		if (!mse && v.canPlayType('application/vnd.apple.mpegurl')) {
+			v.src = source;
 			return this.#play();
 		}
 		const Hls = await loadHlsJs();

@@ -40,6 +40,10 @@ class Live extends EventEmitter<LiveEvents> {
 		return this.entries.get(id)?.stream;
 	}
 
+	isKeepalive(id: string): boolean {
+		return this.entries.get(id)?.camera.keepalive ?? false;
+	}
+
 	status(id: string): StreamStatus | undefined {
 		return this.entries.get(id)?.stream.status;
 	}

@@ -38,6 +38,15 @@ interface Mount {
 
 const mounts = new Map<string, Mount>();
 
+/** Closes an unwatched mountpoint after a while, unless its camera is keepalive: those stay warm for a fast first frame. */
+function scheduleClose(id: string, mount: Mount) {
+	mount.idle = setTimeout(() => {
+		if (mount.viewers > 0) return;
+		if (live.isKeepalive(id)) scheduleClose(id, mount);
+		else void mount.close();
+	}, MOUNT_IDLE_MS);
+}
+
 function video(init: InitSegment) {
 	const track = init.tracks.find((t) => t.kind === 'video');
 	if (!track?.config || (track.codec !== 'h264' && track.codec !== 'h265')) return undefined;
@@ -116,7 +125,7 @@ export async function watch(stream: CameraStream, offer: string, remoteAddress: 
 	const detach = live.attach(stream.id, viewerConsumer);
 	const leave = () => {
 		detach();
-		if (--mount.viewers === 0) mount.idle = setTimeout(() => void mount.close(), MOUNT_IDLE_MS);
+		if (--mount.viewers === 0) scheduleClose(stream.id, mount);
 	};
 	try {
 		await mount.ready;
