@@ -8,9 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { authenticate } from '../auth/principal';
-import { SESSION_COOKIE } from '../auth/session';
-import { cookieValue } from '../http/cookies';
+import { authenticateUpgrade, refuseUpgrade } from '../http/upgrade';
 import { ApiError } from '../http/api';
 import { httpBase } from '../http/public-url';
 import { liveCamera } from './access';
@@ -35,29 +33,18 @@ function httpBaseOf(req: IncomingMessage, url: URL): string {
 	return httpBase(new URL(url.pathname, `http://${req.headers.host ?? 'localhost'}`));
 }
 
-function refuse(socket: Duplex, status: number, message: string) {
-	const body = JSON.stringify({ error: message });
-	const reason = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
-	socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-}
-
 /** Handles a WebSocket upgrade for /api/proxy/ws; other paths get 404. */
 export async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
 	socket.on('error', () => {});
 	const url = new URL(req.url ?? '/', 'http://localhost');
-	if (url.pathname !== '/api/proxy/ws') return refuse(socket, 404, 'not found');
+	if (url.pathname !== '/api/proxy/ws') return refuseUpgrade(socket, 404, 'not found');
 	try {
-		const auth = await authenticate({
-			authorization: req.headers.authorization ?? null,
-			token: url.searchParams.get('token'),
-			sessionToken: cookieValue(req.headers.cookie, SESSION_COOKIE)
-		});
-		const { user, stream } = await liveCamera(auth, url.searchParams.get('id'));
+		const { user, stream } = await liveCamera(await authenticateUpgrade(req, url), url.searchParams.get('id'));
 		wss.handleUpgrade(req, socket, head, (ws) => new WsSession(ws, stream, user, req.socket.remoteAddress ?? '', httpBaseOf(req, url)));
 	} catch (e) {
-		if (e instanceof ApiError) return refuse(socket, e.status, e.message);
+		if (e instanceof ApiError) return refuseUpgrade(socket, e.status, e.message, e.headers);
 		console.error('ws upgrade:', e);
-		refuse(socket, 500, 'internal error');
+		refuseUpgrade(socket, 500, 'internal error');
 	}
 }
 
