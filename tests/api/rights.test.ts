@@ -56,7 +56,15 @@ describe.each(PROVIDERS)('users and rights on %s', (provider) => {
 		const streams = await (await s.api('/api/proxy/streams', { token: viewer })).json();
 		expect(streams.map((x: { id: string }) => x.id)).toEqual([ids[0], ids[1]]);
 		expect(Object.keys(streams[0]).sort()).toEqual(['frame_url', 'hls_url', 'id', 'mp4_url', 'rtsp_url', 'ws_url']);
-		expect(await (await s.api(`/api/cameras/${ids[0]}`, { token: viewer })).json()).toEqual({ id: ids[0], label: 'Label 0', lat: 10, lon: 106, enabled: true, tags: [] });
+		expect(await (await s.api(`/api/cameras/${ids[0]}`, { token: viewer })).json()).toEqual({
+			id: ids[0],
+			label: 'Label 0',
+			lat: 10,
+			lon: 106,
+			enabled: true,
+			tags: [],
+			status: expect.objectContaining({ state: expect.any(String), error: null })
+		});
 	});
 
 	it('a camera not granted answers 404, exactly like one that does not exist', async () => {
