@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
@@ -216,6 +217,8 @@ general: {
 	server_name = "vantage"
 	session_timeout = ${this.opts.sessionTimeout ?? 60}
 	candidates_timeout = 45
+	# A fixed pool of media loops (one per core) instead of a thread per viewer.
+	event_loops = ${availableParallelism()}
 	api_secret = ${q(this.apiSecret)}
 	admin_secret = ${q(this.adminSecret)}
 }
