@@ -4,7 +4,6 @@
 // keys, a second publisher, garbage on the RTMP port and viewers without
 // rights are all turned away without disturbing the publish.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,23 +12,10 @@ import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import WebSocket from 'ws';
 import { freePort, startServer, type TestServer } from '../support/server';
 import { ffprobe, readFor, save, sleep, until, videoStream } from '../support/media';
+import { publishTestStream as publish } from '../support/publisher';
 import { FlvReader, readFlv, TAG, parseVideoData } from '../../src/lib/server/media/flv';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'vantage-rtmp-'));
-
-function publish(url: string, seconds?: number): { proc: ChildProcess; done: Promise<{ code: number | null; stderr: string }> } {
-	const args = [
-		...['-hide_banner', '-loglevel', 'error', '-re'],
-		...['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-f', 'lavfi', '-i', 'sine'],
-		...(seconds ? ['-t', String(seconds)] : []),
-		...['-c:v', 'libx264', '-g', '25', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-f', 'flv', url]
-	];
-	const proc = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-	let stderr = '';
-	proc.stderr!.on('data', (d) => (stderr += d));
-	const done = new Promise<{ code: number | null; stderr: string }>((resolve) => proc.on('close', (code) => resolve({ code, stderr })));
-	return { proc, done };
-}
 
 /** WebSocket-FLV for `ms`: every binary message, or the HTTP status of a refused upgrade. */
 async function wsFlv(url: string, ms: number): Promise<{ status?: number; messages: Buffer[] }> {

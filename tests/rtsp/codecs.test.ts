@@ -172,6 +172,7 @@ describe('a real ffmpeg publishing session, replayed', () => {
 		for (const m of messages) {
 			if (m.type === 'request' && m.request.method === 'ANNOUNCE')
 				session = new RecordSession({ id: 'bbbbbbbbbbbb' }, m.request.body.toString(), {
+					path: ['bbbbbbbbbbbb'],
 					remoteAddress: '127.0.0.1',
 					backend: app.backend,
 					publishTimeoutMs: 10_000,

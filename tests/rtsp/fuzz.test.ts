@@ -138,7 +138,7 @@ describe('fuzz', () => {
 		const app = fakeApp();
 		const r = rng(4);
 		const sdp = 'v=0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:streamid=0\r\nm=audio 0 RTP/AVP 97\r\na=rtpmap:97 MPEG4-GENERIC/44100/1\r\na=fmtp:97 mode=AAC-hbr;sizelength=13;indexlength=3;indexdeltalength=3;config=1208\r\na=control:streamid=1\r\n';
-		const s = new RecordSession({ id: 'bbbbbbbbbbbb' }, sdp, { remoteAddress: 'x', backend: app.backend, publishTimeoutMs: 10_000, onEnd: () => {}, log: () => {} });
+		const s = new RecordSession({ id: 'bbbbbbbbbbbb' }, sdp, { path: ['bbbbbbbbbbbb'], remoteAddress: 'x', backend: app.backend, publishTimeoutMs: 10_000, onEnd: () => {}, log: () => {} });
 		s.setupTcp(s.tracks[0], [0, 1]);
 		s.setupTcp(s.tracks[1], [2, 3]);
 		s.record();

@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { freePort, startServer, type TestServer } from '../support/server';
 import { startFakeCamera, type FakeCamera } from '../support/fake-camera';
 import { ffprobe, readFor, save, sleep, until, videoStream, type Probe } from '../support/media';
+import { publishTestStream as publisher } from '../support/publisher';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(path.join(tmpdir(), 'vantage-rtsp-e2e-'));
@@ -31,16 +32,6 @@ const frames = (p: Probe | undefined, type: string) => Number(p?.streams.find((s
 /** ffmpeg reading RTSP with -c copy into nothing until killed. */
 function reader(url: string, transport: 'tcp' | 'udp'): ChildProcess {
 	return spawn('ffmpeg', ['-v', 'error', '-rtsp_transport', transport, '-i', url, '-c', 'copy', '-f', 'null', '-'], { stdio: 'ignore' });
-}
-
-function publisher(url: string, seconds: number) {
-	const child = spawn('ffmpeg', [
-		'-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=25', '-t', String(seconds),
-		'-c:v', 'libx264', '-preset', 'veryfast', '-g', '25', '-f', 'rtsp', '-rtsp_transport', 'tcp', url
-	]);
-	let stderr = '';
-	child.stderr!.on('data', (d) => (stderr += d));
-	return { child, done: new Promise<{ code: number | null; stderr: string }>((r) => child.on('exit', (code) => r({ code, stderr }))) };
 }
 
 /** User + system CPU seconds of a process, from /proc. */
@@ -173,7 +164,7 @@ describe.skipIf(!wired)('RTSP restream and publish in the app', () => {
 			expect(videoStream(mp4)).toMatchObject({ codec_name: 'h264', width: 640, height: 360 });
 			expect(Number(videoStream(mp4)!.nb_read_frames)).toBeGreaterThanOrEqual(40);
 		} finally {
-			pub.child.kill('SIGKILL');
+			pub.proc.kill('SIGKILL');
 		}
 		// The publisher went away: the camera goes offline.
 		await until(async () => (await (await s.api(`/api/cameras/${pushId}`, { token: admin })).json()).status?.state !== 'online', 15_000, 'the pushed camera offline');

@@ -104,9 +104,9 @@ export function fakeApp(): FakeApp {
 				s.addConsumer(consumer);
 				return () => s.removeConsumer(consumer);
 			},
-			async authorizePublish(path, key) {
+			async authorizePublish(path, who) {
 				const id = path.split('/').pop()!;
-				if (!pushKeys.has(id) || pushKeys.get(id) !== key) throw new RtspStatusError(403, 'unknown stream or wrong key');
+				if (!('key' in who) || !pushKeys.has(id) || pushKeys.get(id) !== who.key) throw new RtspStatusError(403, 'unknown stream or wrong key');
 				if (publishing.has(id)) throw new RtspStatusError(453, 'another publisher is already publishing to this camera');
 				return { id };
 			},

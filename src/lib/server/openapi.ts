@@ -133,7 +133,8 @@ const userInputProperties = {
 	},
 	password: { type: 'string', minLength: 8, maxLength: 256, writeOnly: true },
 	role: { ...schema('Role'), description: 'Default viewer.' },
-	cameras: { ...schema('CameraRights'), description: 'Default [] (no camera).' }
+	cameras: { ...schema('CameraRights'), description: 'Default [] (no camera).' },
+	push: { ...schema('PushPattern'), description: 'Default "" (no push rights).' }
 };
 
 const schemas = {
@@ -372,13 +373,21 @@ const schemas = {
 
 	User: {
 		type: 'object',
-		required: ['username', 'role', 'cameras', 'createdAt'],
+		required: ['username', 'role', 'cameras', 'push', 'createdAt'],
 		properties: {
 			username: { type: 'string' },
 			role: schema('Role'),
 			cameras: schema('CameraRights'),
+			push: schema('PushPattern'),
 			createdAt: { type: 'string', format: 'date-time' }
 		}
+	},
+	PushPattern: {
+		type: 'string',
+		maxLength: 1024,
+		description:
+			'Push rights (document 001\'s "push"): comma-separated stream paths the user may publish to over RTMP (`rtmp://HOST:1935/live/<path>?user=&pass=` or `?token=`) or RTSP ANNOUNCE (`rtsp://user:pass@HOST:8554/<path>`), `*` standing for any run of characters. A path is a camera id or name; a name no camera has yet creates a push camera, granted to the user. "" none, "*" all. Admins may publish anywhere.',
+		examples: ['*', 'site1/*,gate']
 	},
 	UserInput: {
 		type: 'object',
@@ -395,7 +404,8 @@ const schemas = {
 			username: { type: 'string', description: 'Must equal the username in the path.' },
 			password: userInputProperties.password,
 			role: schema('Role'),
-			cameras: schema('CameraRights')
+			cameras: schema('CameraRights'),
+			push: schema('PushPattern')
 		}
 	},
 

@@ -7,7 +7,9 @@ import { db } from '../db/client';
 import { writeFragment, writeInit } from '../media/fmp4';
 import type { Sample, TrackInfo } from '../media/types';
 import { live } from '../hub/live';
-import { CAMERA_ID, type Camera } from '../cameras/cameras';
+import { CAMERA_ID, createCamera, type Camera } from '../cameras/cameras';
+import { ApiError } from '../http/api';
+import { pushAllowed } from '../users/push-pattern';
 
 export interface PublishTracks {
 	video?: { codec: 'h264' | 'h265'; config: Buffer /* avcC / hvcC payload */ };
@@ -34,13 +36,53 @@ export class PublishError extends Error {
 
 const publishing = new Set<string>();
 
-/** The push camera behind a publish path (its id) if `key` is its key. Wrong or unknown: the same "forbidden". */
-export async function authorizePublish(path: string, key: string | null | undefined): Promise<Camera> {
-	const id = path.replace(/^\/+|\/+$/g, '').split('/').pop() ?? '';
+/**
+ * Who asks to publish: the camera's push key (from the publish URL), or a
+ * platform user the protocol server has signed in (their push pattern decides).
+ */
+export type PublishCredential = { key: string | null | undefined } | { userId: string };
+
+const forbidden = () => new PublishError('forbidden', 'unknown stream or wrong key');
+
+/** A push camera by the key in its publish URL (the path ends with its id). Wrong or unknown: the same "forbidden". */
+async function cameraByKey(path: string, key: string | null | undefined): Promise<Camera> {
+	const id = path.split('/').pop() ?? '';
 	const camera = CAMERA_ID.test(id) ? await db.camera.findUnique({ where: { id } }) : null;
 	const expected = camera?.pushKey;
 	const ok = !!expected && !!key && key.length === expected.length && timingSafeEqual(Buffer.from(key), Buffer.from(expected));
-	if (!camera || camera.source !== 'push' || !ok) throw new PublishError('forbidden', 'unknown stream or wrong key');
+	if (!camera || camera.source !== 'push' || !ok) throw forbidden();
+	return camera;
+}
+
+/**
+ * The camera at `path` (its id or its name) for a user with push rights to it.
+ * A path no camera has yet becomes a new push camera, granted to the user, as
+ * document 001's servers create a stream on its first publish.
+ */
+async function cameraForUser(path: string, userId: string): Promise<Camera> {
+	const user = await db.user.findUnique({ where: { id: userId } });
+	if (!user) throw forbidden();
+	const camera = CAMERA_ID.test(path) ? await db.camera.findUnique({ where: { id: path } }) : await db.camera.findUnique({ where: { name: path } });
+	const names = camera ? [camera.id, camera.name] : [path];
+	if (user.role !== 'admin' && !pushAllowed(user.pushPattern, names)) throw new PublishError('forbidden', `user "${user.username}" may not publish to "${path}"`);
+	if (camera) {
+		if (camera.source !== 'push') throw new PublishError('forbidden', 'this camera pulls its source: it takes no publisher');
+		return camera;
+	}
+	try {
+		const created = await createCamera({ name: path, source: 'push' });
+		if (user.role !== 'admin' && !user.allCameras) await db.cameraGrant.create({ data: { userId: user.id, cameraId: created.id } });
+		return created;
+	} catch (e) {
+		if (e instanceof ApiError) throw new PublishError('bad-request', e.message);
+		throw e;
+	}
+}
+
+/** The push camera a publisher may feed, by key or by user rights: PublishError otherwise. */
+export async function authorizePublish(path: string, credential: PublishCredential): Promise<Camera> {
+	const p = path.replace(/^\/+|\/+$/g, '');
+	const camera = 'userId' in credential ? await cameraForUser(p, credential.userId) : await cameraByKey(p, credential.key);
 	if (!camera.enabled) throw new PublishError('forbidden', 'camera is disabled');
 	if (publishing.has(camera.id)) throw new PublishError('busy', 'another publisher is already publishing to this camera');
 	return camera;

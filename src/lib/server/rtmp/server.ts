@@ -1,15 +1,20 @@
 // The RTMP publish server (RTMP_PORT, 1935): devices and encoders (ffmpeg,
-// OBS) push to rtmp://HOST:1935/live/<camera id>?key=<push key>. The protocol
+// OBS) push to rtmp://HOST:1935/live/<camera id>?key=<push key>, or, as a
+// user with push rights, to rtmp://HOST:1935/live/<camera name or id>
+// ?user=<username>&pass=<password> (or ?token=<API token>). The protocol
 // is media/rtmp's; this decides who may publish (ingest/publish) and feeds
 // the camera's stream. Play is not offered: viewers use the HTTP outputs.
 import type { Socket } from 'node:net';
-import { createRtmpServer, RtmpRefusal, type RtmpPublishHandler } from '../media/rtmp';
-import { authorizePublish, PublishError, startPublish, type Publisher } from '../ingest/publish';
+import { createRtmpServer, RtmpRefusal, type PublishRequest, type RtmpPublishHandler } from '../media/rtmp';
+import { authorizePublish, PublishError, startPublish, type PublishCredential, type Publisher } from '../ingest/publish';
+import { authenticate } from '../auth/principal';
+import { checkCredentials } from '../auth/login';
+import { ApiError } from '../http/api';
 import type { Camera } from '../cameras/cameras';
 import { cameraEvents } from '../cameras/events';
 
 interface Claim {
-	/** The key the publisher used. */
+	/** The key the publisher used; null for a user with push rights. */
 	key: string | null;
 	/** Ends the connection. */
 	kick(reason: string): void;
@@ -24,7 +29,7 @@ function onSaved(c: Camera) {
 	if (!claim) return;
 	if (!c.enabled) claim.kick('camera disabled');
 	else if (c.source !== 'push') claim.kick('camera is no longer a push camera');
-	else if (c.pushKey !== claim.key) claim.kick('push key changed');
+	else if (claim.key !== null && c.pushKey !== claim.key) claim.kick('push key changed');
 }
 const onDeleted = (id: string) => claimed.get(id)?.kick('camera deleted');
 
@@ -32,6 +37,27 @@ function refusal(e: unknown): unknown {
 	if (!(e instanceof PublishError)) return e;
 	return new RtmpRefusal(e.code === 'bad-request' ? 'NetStream.Publish.Failed' : 'NetStream.Publish.BadName', e.message);
 }
+
+/** The push key of the URL, else the user its query signs in (user/pass or token). */
+async function credential(request: PublishRequest): Promise<PublishCredential> {
+	if (request.key !== null) return { key: request.key };
+	const { query } = request;
+	try {
+		if (query.has('token')) {
+			const auth = await authenticate({ token: query.get('token') });
+			if (!auth.user) throw new PublishError('forbidden', auth.problem);
+			return { userId: auth.user.id };
+		}
+		if (query.has('user')) return { userId: (await checkCredentials(query.get('user'), query.get('pass'), request.remoteAddress)).id };
+	} catch (e) {
+		if (e instanceof ApiError) throw new PublishError('forbidden', e.message);
+		throw e;
+	}
+	throw new PublishError('forbidden', 'publishing needs the push key (?key=) or a user with push rights (?user=&pass= or ?token=)');
+}
+
+/** The stream path a publisher names: "live/" is only the conventional app, so live/site1/door is "site1/door". */
+const streamPath = (request: PublishRequest) => `${request.app}/${request.name}`.replace(/^\/*live\//, '');
 
 function publishHandler(socket: Socket): RtmpPublishHandler {
 	const remoteAddress = socket.remoteAddress ?? '';
@@ -48,7 +74,7 @@ function publishHandler(socket: Socket): RtmpPublishHandler {
 		async authorize(request) {
 			let authorized: Camera;
 			try {
-				authorized = await authorizePublish(`${request.app}/${request.name}`, request.key);
+				authorized = await authorizePublish(streamPath(request), await credential(request));
 			} catch (e) {
 				if (e instanceof PublishError) log(`publish refused: ${e.message}`);
 				throw refusal(e);

@@ -54,9 +54,11 @@ export const appBackend: RtspBackend = {
 
 	attach: (id, consumer) => live.attach(id, consumer),
 
-	async authorizePublish(path, key): Promise<PublishTarget> {
+	async authorizePublish(path, who): Promise<PublishTarget> {
 		try {
-			return await authorizePublish(path, key);
+			if ('key' in who) return await authorizePublish(path, { key: who.key });
+			if (who.viewer.kind !== 'user') throw new RtspStatusError(403, "publishing needs the camera's push key or a user with push rights");
+			return await authorizePublish(path, { userId: (who.viewer.principal as Principal).id });
 		} catch (e) {
 			throw publishError(e);
 		}

@@ -26,7 +26,7 @@ export type Viewer =
 /** The part of the hub's CameraStream a play session reads. */
 export type LiveSource = Pick<CameraStream, 'id' | 'init' | 'cachedGop'>;
 
-/** A push camera a publisher was authorized for (its key matched). */
+/** A push camera a publisher was authorized for (its key matched, or the user may push to it). */
 export interface PublishTarget {
 	id: string;
 }
@@ -42,8 +42,11 @@ export interface RtspBackend {
 	open(viewer: Viewer, id: string): Promise<LiveSource>;
 	/** Adds a reader to the camera's stream; returns the detach function. */
 	attach(id: string, consumer: Consumer): () => void;
-	/** The push camera at `path` if `key` is its key: RtspStatusError 403 (unknown, wrong key, disabled) or 453 (already publishing). */
-	authorizePublish(path: string, key: string | undefined): Promise<PublishTarget>;
+	/**
+	 * The push camera at `path` if `key` is its key, or if the signed-in viewer may push to it:
+	 * RtspStatusError 403 (unknown, wrong key, no push rights, disabled) or 453 (already publishing).
+	 */
+	authorizePublish(path: string, who: { key: string } | { viewer: Viewer }): Promise<PublishTarget>;
 	/** Starts feeding the camera's stream: RtspStatusError 453 when another publisher got there first. */
 	startPublish(target: PublishTarget, tracks: PublishTracks, remoteAddress: string): Publisher;
 }

@@ -332,10 +332,15 @@ export class RtspConnection {
 		const u = this.uri(req);
 		const type = (req.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
 		if (type !== 'application/sdp') throw new RtspStatusError(415, 'ANNOUNCE needs an application/sdp body');
-		const target = await this.server.backend.authorizePublish(this.cameraIdOf(u), u.query.key);
+		// With the key of the publish URL, or as a platform user with push rights (a new path makes a camera).
+		const key = u.query.key;
+		const path = u.path.join('/');
+		if (!path) throw new RtspStatusError(404, 'no stream in the URL');
+		const target = await this.server.backend.authorizePublish(path, key !== undefined ? { key } : { viewer: await this.viewer(req, u) });
 		if (this.closed) return { status: 200 };
 		if (this.session) throw new RtspStatusError(455, 'this connection already has a session');
 		this.session = new RecordSession(target, req.body.toString('utf8'), {
+			path: u.path,
 			remoteAddress: this.remoteAddress,
 			backend: this.server.backend,
 			publishTimeoutMs: this.server.options.publishTimeoutMs,
@@ -349,7 +354,7 @@ export class RtspConnection {
 		const named = sessionId(req.headers.get('session'));
 		// The first SETUP of a publisher may come before it knows the session id.
 		if (named && named !== s.id) throw new RtspStatusError(454, 'session not found');
-		if (u.path[0] !== s.cameraId) throw new RtspStatusError(459, 'SETUP for another stream than the one announced');
+		if (!s.isAnnounced(u)) throw new RtspStatusError(459, 'SETUP for another stream than the one announced');
 		const track = s.trackFor(u);
 		if (!track) throw new RtspStatusError(404, 'no such track');
 		const spec = this.transportOf(req, s.usedChannels());

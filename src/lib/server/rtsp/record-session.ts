@@ -52,6 +52,8 @@ interface RecordTrack {
 }
 
 export interface RecordSessionContext {
+	/** The path segments ANNOUNCE named (a camera id, or the name of a user's push path): SETUPs must name the same. */
+	path: string[];
 	remoteAddress: string;
 	backend: RtspBackend;
 	publishTimeoutMs: number;
@@ -120,6 +122,11 @@ export class RecordSession {
 
 	get cameraId() {
 		return this.target.id;
+	}
+
+	/** Whether a SETUP Request-URI is under the announced path. */
+	isAnnounced(uri: RtspUri): boolean {
+		return this.ctx.path.every((segment, i) => uri.path[i] === segment);
 	}
 
 	/** The announced media a SETUP Request-URI names: by a=control, else the first one not yet set up. */

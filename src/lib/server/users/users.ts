@@ -6,15 +6,17 @@ import { ApiError, badRequest, notFound } from '../http/api';
 import { hashPassword, passwordProblem } from '../auth/password';
 import { ROLES, type Role } from '../auth/principal';
 import { CAMERA_ID } from '../cameras/cameras';
+import { pushPatternProblem } from './push-pattern';
 
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
-export const USER_FIELDS = ['username', 'password', 'role', 'cameras'] as const;
+export const USER_FIELDS = ['username', 'password', 'role', 'cameras', 'push'] as const;
 
 export interface UserInput {
 	username?: unknown;
 	password?: unknown;
 	role?: unknown;
 	cameras?: unknown;
+	push?: unknown;
 }
 
 const withGrants = { grants: { select: { cameraId: true }, orderBy: { cameraId: 'asc' as const } } };
@@ -27,8 +29,15 @@ export function userView(u: UserWithGrants) {
 		username: u.username,
 		role: u.role,
 		cameras: u.role === 'admin' || u.allCameras ? ('*' as const) : u.grants.map((g) => g.cameraId),
+		push: u.pushPattern,
 		createdAt: u.createdAt.toISOString()
 	};
+}
+
+function pushPattern(value: unknown): string {
+	const problem = pushPatternProblem(value);
+	if (problem) throw badRequest(problem);
+	return (value as string).trim();
 }
 
 function role(value: unknown): Role {
@@ -68,6 +77,7 @@ export async function createUser(input: UserInput) {
 	if (problem) throw badRequest(problem);
 	const r = role(input.role ?? 'viewer');
 	const rights = await cameraRights(input.cameras ?? []);
+	const push = pushPattern(input.push ?? '');
 	if (await db.user.findUnique({ where: { username: input.username } }))
 		throw badRequest(`a user named "${input.username}" already exists`);
 	await db.user.create({
@@ -77,6 +87,7 @@ export async function createUser(input: UserInput) {
 			passwordHash: await hashPassword(input.password as string),
 			role: r,
 			allCameras: rights.all,
+			pushPattern: push,
 			grants: { create: rights.ids.map((cameraId) => ({ cameraId })) }
 		}
 	});
@@ -91,7 +102,8 @@ async function assertAnotherAdmin(exceptId: string) {
 export async function updateUser(username: string, input: UserInput) {
 	const current = await getUser(username);
 	if (input.username !== undefined && input.username !== username) throw badRequest('username cannot be changed');
-	const data: { passwordHash?: string; role?: Role; allCameras?: boolean; tokenVersion?: { increment: number } } = {};
+	const data: { passwordHash?: string; role?: Role; allCameras?: boolean; pushPattern?: string; tokenVersion?: { increment: number } } = {};
+	if (input.push !== undefined) data.pushPattern = pushPattern(input.push);
 	if (input.password !== undefined) {
 		const problem = passwordProblem(input.password);
 		if (problem) throw badRequest(problem);
