@@ -2,11 +2,11 @@ import { defineConfig } from '@playwright/test';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { port, rtmpPort, rtspPort } from './tests/e2e/ports';
 
-// Debian's Chromium (scripts/setup.sh installs it); Playwright's own browser download can't work offline.
-const port = Number(process.env.E2E_PORT ?? 19851);
 const dataDir = mkdtempSync(path.join(tmpdir(), 'vantage-e2e-'));
 
+// Debian's Chromium (scripts/setup.sh installs it); Playwright's own browser download can't work offline.
 export default defineConfig({
 	testDir: 'tests/e2e',
 	outputDir: 'test-results/e2e',
@@ -25,6 +25,6 @@ export default defineConfig({
 		url: `http://127.0.0.1:${port}/api/health`,
 		reuseExistingServer: false,
 		timeout: 60_000,
-		env: { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_PASSWORD: 'e2e-admin-password', RTSP_PORT: '18554' }
+		env: { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_PASSWORD: 'e2e-admin-password', RTSP_PORT: String(rtspPort), RTMP_PORT: String(rtmpPort) }
 	}
 });
