@@ -9,7 +9,6 @@ import { config } from '../config';
 import { db } from '../db/client';
 
 const MB = 1024 * 1024;
-const BATCH = 20;
 
 export interface DiskState {
 	full: boolean;
@@ -40,15 +39,12 @@ async function deleteSegments(ids: number[], paths: string[]) {
 	await db.recording.deleteMany({ where: { id: { in: ids } } });
 }
 
-/** Deletes the oldest closed segments (all cameras), a batch at a time, while `more()` says so. False: nothing left to delete. */
+/** Deletes the oldest closed segments (all cameras), one at a time (no more than needed), while `more()` says so. False: nothing left to delete. */
 async function deleteOldestWhile(more: () => Promise<boolean> | boolean): Promise<boolean> {
 	while (await more()) {
-		const oldest = await db.recording.findMany({ where: { endAt: { not: null } }, orderBy: { startAt: 'asc' }, take: BATCH });
-		if (!oldest.length) return false;
-		await deleteSegments(
-			oldest.map((s) => s.id),
-			oldest.map((s) => s.path)
-		);
+		const oldest = await db.recording.findFirst({ where: { endAt: { not: null } }, orderBy: { startAt: 'asc' } });
+		if (!oldest) return false;
+		await deleteSegments([oldest.id], [oldest.path]);
 	}
 	return true;
 }
