@@ -32,7 +32,8 @@ class Recorders {
 		if (repaired) console.log(`recording: repaired ${repaired} segment(s) left open by the last run`);
 		for (const camera of await db.camera.findMany()) await this.sync(camera);
 		cameraEvents.on('saved', (camera) => void this.sync(camera).then(() => this.apply(camera.id)));
-		cameraEvents.on('deleted', (id) => this.remove(id));
+		// Before the live hub forgets the camera: a recorder detaching afterwards would start its ingest again.
+		cameraEvents.prependListener('deleted', (id) => this.remove(id));
 		scheduleEvents.on('changed', (id) => void this.reloadSchedules(id));
 		await this.check();
 		this.timers.push(setInterval(() => this.tick(), TICK_MS), setInterval(() => void this.check(), config.record.checkMs));
