@@ -917,7 +917,7 @@ export function openapiDocument(serverUrl: string, version = '0.1.0') {
 					operationId: 'listCameraConsumers',
 					summary: 'Who is watching a camera right now (admin)',
 					description:
-						"One entry per viewer or puller of the camera's live stream; the server's own feeders (keyframe probes, the HLS muxer, the WebRTC mountpoint) are left out. Empty when nobody watches.",
+						"One entry per viewer or puller of the camera's live stream; the server's own feeders (keyframe probes, the HLS muxer, the WebRTC mountpoint, the recorder) are left out. Empty when nobody watches.",
 					security: signedIn,
 					responses: {
 						'200': {

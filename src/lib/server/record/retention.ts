@@ -1,5 +1,5 @@
 // What may stay on disk: each camera's footage and snapshots for its
-// retention days, all footage under the global quota, and at least
+// retention days, exported clips for a day, all footage under the global quota, and at least
 // RECORD_MIN_FREE_MB free where recordings are written. The oldest footage
 // goes first; when that is not enough, the disk is "full" and recording stops
 // (the recorders say so) until a later pass finds room again.
@@ -7,8 +7,11 @@ import { mkdirSync, rmdirSync, rmSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 import { config } from '../config';
 import { db } from '../db/client';
+import { exportPath } from './paths';
 
 const MB = 1024 * 1024;
+/** Exported clips are for downloading soon after: a day later they are gone. */
+const EXPORT_KEEP_MS = 86_400_000;
 
 export interface DiskState {
 	full: boolean;
@@ -60,6 +63,11 @@ export async function retentionPass(): Promise<DiskState> {
 			removeFiles(config.record.snapshotDir, shots.map((s) => s.path));
 			await db.snapshot.deleteMany({ where: { id: { in: shots.map((s) => s.id) } } });
 		}
+	}
+	const exports = await db.export.findMany({ where: { createdAt: { lt: new Date(now - EXPORT_KEEP_MS) } }, select: { id: true } });
+	if (exports.length) {
+		for (const e of exports) rmSync(exportPath(e.id), { force: true });
+		await db.export.deleteMany({ where: { id: { in: exports.map((e) => e.id) } } });
 	}
 	if (config.record.quotaMb > 0) {
 		await deleteOldestWhile(async () => ((await db.recording.aggregate({ _sum: { size: true } }))._sum.size ?? 0) > config.record.quotaMb * MB);
