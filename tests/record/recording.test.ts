@@ -1,20 +1,22 @@
 // Continuous recording from a real RTSP camera: contiguous segments whose
 // ffprobe durations add up, the index (recordings, spans, calendar), the HLS
-// VOD playlist, rights, and manual start/stop with a time limit.
+// VOD playlist, an export, snapshots, rights, and manual start/stop with a
+// time limit; on SQLite and PostgreSQL (the index's queries).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../support/server';
+import { PROVIDERS } from '../support/databases';
 import { startFakeCamera, type FakeCamera } from '../support/fake-camera';
 import { sleep, until } from '../support/media';
 import { closedSegments, createCamera, probeDuration, segments } from './support';
 
-describe('recording', () => {
+describe.each(PROVIDERS)('recording on %s', (provider) => {
 	let s: TestServer;
 	let cam: FakeCamera;
 	let admin: string;
 
 	beforeAll(async () => {
 		cam = await startFakeCamera();
-		s = await startServer('sqlite', { RECORD_SEGMENT_SEC: '5', RECORD_MIN_FREE_MB: '1' });
+		s = await startServer(provider, { RECORD_SEGMENT_SEC: '5', RECORD_MIN_FREE_MB: '1' });
 		admin = await s.adminToken();
 	});
 	afterAll(async () => {
