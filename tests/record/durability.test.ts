@@ -1,10 +1,12 @@
 // Nothing recorded is lost silently: a kill -9 during recording leaves the
-// last file playable, missing at most about a second; a full disk deletes the
+// last file playable, missing at most about a second; footage past its
+// camera's retention days goes; a full disk deletes the
 // oldest footage first, then stops recording with a visible error, and
 // recording resumes by itself once there is room. The disk is a small tmpfs
 // mounted over the recordings folder (needs root; skipped otherwise).
 import { execFileSync, execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -15,6 +17,13 @@ import { sleep, until } from '../support/media';
 import { closedSegments, createCamera, probeDuration, segments } from './support';
 
 const run = promisify(execFile);
+
+// better-sqlite3 (the server's own SQLite driver, untyped here): the test ages a row in the server's database.
+interface Sqlite {
+	prepare(sql: string): { get(...args: unknown[]): unknown; run(...args: unknown[]): unknown };
+	close(): void;
+}
+const Database = createRequire(import.meta.url)('better-sqlite3') as new (file: string) => Sqlite;
 
 /** The pid of the process listening on a TCP port of 127.0.0.1. */
 function listenerPid(port: number): number {
@@ -64,6 +73,32 @@ describe('durability', () => {
 			// Decodes to the end without errors.
 			const { stderr } = await run('ffmpeg', ['-v', 'error', '-i', `${s.base}${repaired.url}`, '-f', 'null', '-'], { timeout: 30_000 });
 			expect(stderr).toBe('');
+		} finally {
+			await s.stop();
+			await cam.stop();
+		}
+	});
+
+	it.concurrent('footage older than the camera\'s retention days is deleted, newer footage stays', async () => {
+		const cam = await startFakeCamera();
+		const s = await startServer('sqlite', { RECORD_MIN_FREE_MB: '1', RECORD_CHECK_MS: '300' });
+		try {
+			const admin = await s.adminToken();
+			const id = await createCamera(s, admin, 'aging', cam.url, { retentionDays: 1, segmentSec: 2 });
+			await s.api(`/api/cameras/${id}/recording`, { method: 'POST', token: admin, body: { action: 'start', limitSec: 5 } });
+			const { segments: list } = await closedSegments(s, admin, id, 2, 15_000);
+			// Make the first segment two days old, in the database the server uses.
+			const db = new Database(path.join(s.dataDir, 'vantage.db'));
+			const row = db.prepare('SELECT startAt, endAt, path FROM Recording WHERE id = ?').get(list[0].id) as { startAt: unknown; path: string };
+			const old = Date.now() - 2 * 86_400_000;
+			const as = (t: number) => (typeof row.startAt === 'number' ? t : new Date(t).toISOString());
+			db.prepare('UPDATE Recording SET startAt = ?, endAt = ? WHERE id = ?').run(as(old), as(old + list[0].durationMs), list[0].id);
+			db.close();
+			const file = path.join(s.dataDir, 'mediastore', 'record', row.path);
+			expect(existsSync(file)).toBe(true);
+			await until(() => !existsSync(file), 10_000, 'the old file deleted');
+			const rest = (await segments(s, admin, id, `?start=${new Date(old - 60_000).toISOString()}`)).segments.map((x) => x.id);
+			expect(rest).toEqual(list.slice(1).map((x) => x.id));
 		} finally {
 			await s.stop();
 			await cam.stop();
