@@ -141,8 +141,6 @@ describe('durability', () => {
 			writeFileSync(filler, Buffer.alloc(Math.floor((freeMb(recordDir) - 1) * MB)));
 			const stopped = await until(async () => ((await state()).state === 'error' ? await state() : undefined), 15_000, 'recording stopped');
 			expect(stopped.error).toMatch(/disk full/);
-			const viewerView = await (await s.api(`/api/cameras/${id}`, { token: admin })).json();
-			expect(viewerView.recording.error).toMatch(/disk full/);
 
 			// Room again: recording resumes by itself.
 			rmSync(filler);

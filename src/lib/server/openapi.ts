@@ -311,7 +311,7 @@ const schemas = {
 	CameraView: {
 		type: 'object',
 		description: 'A camera as a non-admin user granted it sees it: no name, no source.',
-		required: ['id', 'label', 'lat', 'lon', 'enabled', 'tags', 'status', 'recording'],
+		required: ['id', 'label', 'lat', 'lon', 'enabled', 'tags', 'status'],
 		properties: {
 			id: schema('CameraId'),
 			label: { type: 'string' },
@@ -319,8 +319,7 @@ const schemas = {
 			lon: { type: ['number', 'null'] },
 			enabled: { type: 'boolean' },
 			tags: { type: 'array', items: { type: 'string' } },
-			status: { ...schema('StreamStatus'), description: 'The live status; error is "camera unreachable" or null.' },
-			recording: schema('RecordingStatus')
+			status: { ...schema('StreamStatus'), description: 'The live status; error is "camera unreachable" or null.' }
 		}
 	},
 	CameraInput: {

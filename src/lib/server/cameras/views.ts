@@ -40,7 +40,7 @@ export function adminCamera(c: Camera, requestUrl: URL, status?: StreamStatus) {
 
 /** GET /api/cameras/:id for a user granted the camera. */
 export function viewerCamera(c: Camera, status?: StreamStatus) {
-	return { id: c.id, label: c.label, lat: c.lat, lon: c.lon, enabled: c.enabled, tags: cameraTags(c), status: statusView(status, false), recording: recorders.status(c.id) };
+	return { id: c.id, label: c.label, lat: c.lat, lon: c.lon, enabled: c.enabled, tags: cameraTags(c), status: statusView(status, false) };
 }
 
 /** An item of GET /api/cameras: `{id, name (admins), label, lat, lon}`. */
