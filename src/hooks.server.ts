@@ -12,10 +12,12 @@ import { handleFlvUpgrade } from '$lib/server/live/flv-feed';
 import { startRtspServer } from '$lib/server/rtsp/server';
 import { startRtmpServer } from '$lib/server/rtmp/server';
 import { config } from '$lib/server/config';
+import { recorders } from '$lib/server/record/recorders';
 
 export const init: ServerInit = async () => {
 	await bootstrap();
 	await live.start();
+	await recorders.start();
 	startSfu();
 	attachRealtime();
 	// A port already taken (another instance) costs that protocol, not the whole server.

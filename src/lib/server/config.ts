@@ -15,7 +15,16 @@ function optional(name: string): string | undefined {
 	return v === undefined || v === '' ? undefined : v;
 }
 
+function whole(name: string, fallback: number, min: number): number {
+	const raw = optional(name);
+	if (raw === undefined) return fallback;
+	const n = Number(raw);
+	if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be a whole number ≥ ${min}, got "${raw}"`);
+	return n;
+}
+
 const dataDir = path.resolve(optional('DATA_DIR') ?? './data');
+const mediaDir = path.join(dataDir, 'mediastore');
 
 export const config = {
 	port: port('PORT', 1984),
@@ -27,6 +36,19 @@ export const config = {
 	adminPassword: optional('ADMIN_PASSWORD'),
 	jwtSecret: optional('JWT_SECRET'),
 	publicUrl: optional('PUBLIC_URL')?.replace(/\/+$/, ''),
+	record: {
+		dir: path.join(mediaDir, 'record'),
+		snapshotDir: path.join(mediaDir, 'snapshots'),
+		exportDir: path.join(mediaDir, 'exports'),
+		/** Segment length of cameras that don't set their own. */
+		segmentSec: whole('RECORD_SEGMENT_SEC', 60, 1),
+		/** Under this much free space in `dir` the oldest footage goes; with none left to delete, recording stops. */
+		minFreeMb: whole('RECORD_MIN_FREE_MB', 1024, 0),
+		/** All recordings together stay under this (0: no quota). */
+		quotaMb: whole('RECORD_QUOTA_MB', 0, 0),
+		/** How often retention and the free space are checked. */
+		checkMs: whole('RECORD_CHECK_MS', 10_000, 100)
+	},
 	/** Where prisma/ lives: the project root, set by server.js; the working directory otherwise. */
 	appRoot: path.resolve(optional('VANTAGE_ROOT') ?? '.')
 };

@@ -12,6 +12,8 @@
 // ones it can read from those files. The live media endpoints authorize through
 // src/lib/server/live/access.ts (liveCamera): 400 / 401 / 404 / 503 below.
 
+import { recordingCameraProperties, recordingPaths, recordingSchemas, type OpenapiHelpers } from './openapi-recording';
+
 const schema = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const parameter = (name: string) => ({ $ref: `#/components/parameters/${name}` });
 const response = (name: string) => ({ $ref: `#/components/responses/${name}` });
@@ -71,6 +73,11 @@ const ADMIN_CAMERA = {
 	pushKey: null,
 	publish: null,
 	status: STATUS_ONLINE,
+	recordMode: 'continuous',
+	segmentSec: null,
+	retentionDays: 30,
+	snapshotSec: 0,
+	recording: { state: 'recording', reason: 'continuous', error: null, since: '2025-01-15T08:31:02.000Z', manualUntil: null },
 	createdAt: '2025-01-15T08:30:00.000Z',
 	updatedAt: '2025-01-15T08:30:00.000Z'
 };
@@ -122,7 +129,8 @@ const cameraInputProperties = {
 		items: { type: 'string', minLength: 1, maxLength: 64 },
 		maxItems: 32,
 		description: 'Free-form tags; duplicates are dropped. Default [].'
-	}
+	},
+	...recordingCameraProperties
 };
 
 const userInputProperties = {
@@ -276,7 +284,7 @@ const schemas = {
 	Camera: {
 		type: 'object',
 		description: 'The whole camera, as admins see it.',
-		required: ['id', 'name', 'label', 'lat', 'lon', 'source', 'enabled', 'keepalive', 'tags', 'pushKey', 'publish', 'status', 'createdAt', 'updatedAt'],
+		required: ['id', 'name', 'label', 'lat', 'lon', 'source', 'enabled', 'keepalive', 'tags', 'recordMode', 'segmentSec', 'retentionDays', 'snapshotSec', 'pushKey', 'publish', 'status', 'recording', 'createdAt', 'updatedAt'],
 		properties: {
 			id: schema('CameraId'),
 			...cameraInputProperties,
@@ -296,6 +304,7 @@ const schemas = {
 				}
 			},
 			status: { ...schema('StreamStatus'), readOnly: true, description: 'The live status; error carries the reason.' },
+			recording: { ...schema('RecordingStatus'), readOnly: true },
 			createdAt: { type: 'string', format: 'date-time', readOnly: true },
 			updatedAt: { type: 'string', format: 'date-time', readOnly: true }
 		}
@@ -620,6 +629,7 @@ const HLS_MEDIA_PLAYLIST = [
 ].join('\n');
 
 export function openapiDocument(serverUrl: string, version = '0.1.0') {
+	const helpers: OpenapiHelpers = { schema, parameter, response, jsonBody, media, signedIn, userErrors, adminErrors };
 	return {
 		openapi: '3.1.0',
 		info: {
@@ -637,10 +647,12 @@ export function openapiDocument(serverUrl: string, version = '0.1.0') {
 			{ name: 'cameras', description: 'Cameras and their positions (document 000), and their admin' },
 			{ name: 'streams', description: 'Stream URLs for players, NVR and CCTV software (document 000)' },
 			{ name: 'live', description: 'Live video: snapshots, fragmented MP4 and LL-HLS (document 000); WebSocket under x-websocket' },
+			{ name: 'recordings', description: 'Recordings, playback, exports, schedules and snapshots' },
 			{ name: 'users', description: 'Users and their camera rights (admins only)' },
 			{ name: 'meta', description: 'Health and this document' }
 		],
 		paths: {
+			...recordingPaths(helpers),
 			'/api/auth/login': {
 				post: {
 					tags: ['auth'],
@@ -914,7 +926,7 @@ export function openapiDocument(serverUrl: string, version = '0.1.0') {
 					operationId: 'listCameraConsumers',
 					summary: 'Who is watching a camera right now (admin)',
 					description:
-						"One entry per viewer or puller of the camera's live stream; the server's own feeders (keyframe probes, the HLS muxer, the WebRTC mountpoint) are left out. Empty when nobody watches.",
+						"One entry per viewer or puller of the camera's live stream; the server's own feeders (keyframe probes, the HLS muxer, the WebRTC mountpoint, the recorder) are left out. Empty when nobody watches.",
 					security: signedIn,
 					responses: {
 						'200': {
@@ -1273,7 +1285,7 @@ export function openapiDocument(serverUrl: string, version = '0.1.0') {
 		},
 		'x-websocket': webSocket,
 		components: {
-			schemas,
+			schemas: { ...schemas, ...recordingSchemas(helpers) },
 			responses,
 			parameters,
 			securitySchemes: {

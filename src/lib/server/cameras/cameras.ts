@@ -23,13 +23,27 @@ export interface CameraInput {
 	enabled?: unknown;
 	keepalive?: unknown;
 	tags?: unknown;
+	recordMode?: unknown;
+	segmentSec?: unknown;
+	retentionDays?: unknown;
+	snapshotSec?: unknown;
 }
-export const CAMERA_FIELDS = ['name', 'label', 'lat', 'lon', 'source', 'enabled', 'keepalive', 'tags'] as const;
+export const CAMERA_FIELDS = ['name', 'label', 'lat', 'lon', 'source', 'enabled', 'keepalive', 'tags', 'recordMode', 'segmentSec', 'retentionDays', 'snapshotSec'] as const;
+export const RECORD_MODES = ['off', 'continuous', 'schedule'] as const;
+// Recording limits (a segment's size must fit the index's 32-bit column).
+export const MAX_SEGMENT_SEC = 600;
+export const MAX_RETENTION_DAYS = 3650;
+export const MAX_SNAPSHOT_SEC = 86_400;
 
 function coordinate(value: unknown, field: 'lat' | 'lon', limit: number): number | null {
 	if (value === null) return null;
 	if (typeof value !== 'number' || !Number.isFinite(value)) throw badRequest(`${field} must be a number or null`);
 	if (value < -limit || value > limit) throw badRequest(`${field} must be between -${limit} and ${limit}`);
+	return value;
+}
+
+function wholeNumber(value: unknown, field: string, min: number, max: number): number {
+	if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw badRequest(`${field} must be a whole number from ${min} to ${max}`);
 	return value;
 }
 
@@ -40,7 +54,9 @@ function boolean(value: unknown, field: string): boolean {
 
 /** Validates a create (all required fields) or a patch (only what is given) into column values. */
 function toColumns(input: CameraInput, creating: boolean) {
-	const data: Partial<Pick<Camera, 'name' | 'label' | 'lat' | 'lon' | 'source' | 'enabled' | 'keepalive' | 'tags'>> = {};
+	const data: Partial<
+		Pick<Camera, 'name' | 'label' | 'lat' | 'lon' | 'source' | 'enabled' | 'keepalive' | 'tags' | 'recordMode' | 'segmentSec' | 'retentionDays' | 'snapshotSec'>
+	> = {};
 	if (creating || input.name !== undefined) {
 		if (typeof input.name !== 'string' || input.name === '') throw badRequest('name is required');
 		if (input.name.length > 128) throw badRequest('name must be at most 128 characters');
@@ -69,6 +85,13 @@ function toColumns(input: CameraInput, creating: boolean) {
 		if (input.tags.length > 32) throw badRequest('at most 32 tags');
 		data.tags = JSON.stringify([...new Set(input.tags as string[])]);
 	}
+	if (input.recordMode !== undefined) {
+		if (!RECORD_MODES.includes(input.recordMode as (typeof RECORD_MODES)[number])) throw badRequest(`recordMode must be one of ${RECORD_MODES.join(', ')}`);
+		data.recordMode = input.recordMode as string;
+	}
+	if (input.segmentSec !== undefined) data.segmentSec = input.segmentSec === null ? null : wholeNumber(input.segmentSec, 'segmentSec', 1, MAX_SEGMENT_SEC);
+	if (input.retentionDays !== undefined) data.retentionDays = wholeNumber(input.retentionDays, 'retentionDays', 0, MAX_RETENTION_DAYS);
+	if (input.snapshotSec !== undefined) data.snapshotSec = wholeNumber(input.snapshotSec, 'snapshotSec', 0, MAX_SNAPSHOT_SEC);
 	return data;
 }
 

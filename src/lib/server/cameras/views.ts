@@ -3,6 +3,7 @@
 import { cameraTags, type Camera } from './cameras';
 import type { StreamStatus } from '../hub/stream';
 import { publishUrls } from './stream-urls';
+import { recorders } from '../record/recorders';
 
 const OFFLINE: StreamStatus = { state: 'offline', error: null, codec: null, audioCodec: null, width: null, height: null, fps: null, bitrate: null, since: new Date(0).toISOString() };
 
@@ -27,6 +28,11 @@ export function adminCamera(c: Camera, requestUrl: URL, status?: StreamStatus) {
 		pushKey: c.pushKey,
 		publish: publishUrls(c, requestUrl),
 		status: statusView(status, true),
+		recordMode: c.recordMode,
+		segmentSec: c.segmentSec,
+		retentionDays: c.retentionDays,
+		snapshotSec: c.snapshotSec,
+		recording: recorders.status(c.id),
 		createdAt: c.createdAt.toISOString(),
 		updatedAt: c.updatedAt.toISOString()
 	};

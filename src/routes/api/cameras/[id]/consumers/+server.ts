@@ -6,7 +6,7 @@ import { getCamera } from '$lib/server/cameras/cameras';
 import { live } from '$lib/server/hub/live';
 
 // Who is watching a camera right now: one entry per viewer or puller (internal feeders left out).
-const INTERNAL = new Set(['probe', 'sfu', 'hls-muxer']);
+const INTERNAL = new Set(['probe', 'sfu', 'hls-muxer', 'record']);
 
 export const GET: RequestHandler = endpoint(async ({ params, locals }) => {
 	requireAdmin(await locals.auth());
