@@ -1,0 +1,58 @@
+// English: the reference dictionary (every key lives here; the others follow it).
+const en = {
+	'nav.main': 'Main',
+	'nav.map': 'Map',
+	'nav.grid': 'Grid',
+	'nav.admin': 'Admin',
+	'nav.token': 'API token',
+	'nav.logout': 'Log out',
+	'nav.language': 'Language',
+
+	'common.loading': 'Loading…',
+	'common.retry': 'Retry',
+	'common.save': 'Save',
+	'common.cancel': 'Cancel',
+	'common.delete': 'Delete',
+	'common.edit': 'Edit',
+	'common.close': 'Close',
+
+	'status.recording': 'Recording',
+	'status.online': 'Online',
+	'status.starting': 'Connecting',
+	'status.idle': 'Idle',
+	'status.offline': 'Offline',
+	'status.disabled': 'Disabled',
+
+	'map.title': 'Cameras',
+	'map.label': 'Map of cameras',
+	'map.search': 'Search cameras',
+	'map.nearMe': 'Near me',
+	'map.locating': 'Locating…',
+	'map.noGeolocation': 'This browser cannot tell where you are.',
+	'map.locationDenied': 'Location permission was denied.',
+	'map.locationFailed': 'Your position could not be found.',
+	'map.loadFailed': 'The cameras could not be loaded.',
+	'map.empty': 'No cameras on the map yet.',
+	'map.addCamera': 'Add a camera',
+	'map.noMatch': 'No camera matches “{query}”.',
+	'map.noTiles': 'Map tiles unavailable: cameras are still shown',
+	'map.thumbnail': 'Latest picture of {label}',
+	'map.noPicture': 'No picture yet',
+	'map.openLive': 'Open live',
+	'map.openLiveOf': 'Open {label} live',
+
+	'live.videoOf': 'Live video of {label}',
+	'live.backToMap': 'Back to the map',
+	'live.connecting': 'Connecting…',
+	'live.snapshot': 'Snapshot',
+	'live.noFrame': 'No picture to save yet.',
+	'live.fullscreen': 'Fullscreen',
+	'live.exitFullscreen': 'Exit fullscreen',
+	'live.stats': 'Stats',
+	'live.mode': 'mode',
+	'live.resolution': 'size',
+	'live.latency': 'latency',
+	'live.recordings': 'Recordings'
+};
+
+export default en;

@@ -1,0 +1,4 @@
+import type { Dictionary } from './index';
+
+const vi: Partial<Dictionary> = {};
+export default vi;

@@ -1,0 +1,4 @@
+import type { Dictionary } from './index';
+
+const zh: Partial<Dictionary> = {};
+export default zh;
