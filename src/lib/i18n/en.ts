@@ -52,7 +52,23 @@ const en = {
 	'live.mode': 'mode',
 	'live.resolution': 'size',
 	'live.latency': 'latency',
-	'live.recordings': 'Recordings'
+	'live.recordings': 'Recordings',
+
+	'grid.size': 'Grid size',
+	'grid.tiles': '{n} tiles',
+	'grid.layouts': 'Saved layouts',
+	'grid.newLayout': 'New layout',
+	'grid.name': 'Layout name',
+	'grid.saved': 'Saved “{name}”',
+	'grid.confirmDelete': 'Delete the layout “{name}”?',
+	'grid.openKiosk': 'Open as kiosk',
+	'grid.add': 'Add {label} to the grid',
+	'grid.tile': 'Tile {n}',
+	'grid.empty': 'Drop a camera here',
+	'grid.pick': 'Camera for tile {n}',
+	'grid.pickOne': 'Pick a camera…',
+	'grid.clear': 'Remove {label} from the grid',
+	'grid.reconnecting': 'Reconnecting…'
 };
 
 export default en;
