@@ -68,7 +68,11 @@ const en = {
 	'grid.pick': 'Camera for tile {n}',
 	'grid.pickOne': 'Pick a camera…',
 	'grid.clear': 'Remove {label} from the grid',
-	'grid.reconnecting': 'Reconnecting…'
+	'grid.reconnecting': 'Reconnecting…',
+
+	'kiosk.nothing': 'Nothing to show: open /kiosk?layout=<saved layout> or /kiosk?cameras=<id>,<id>',
+	'kiosk.unknownLayout': 'No saved layout named {names}',
+	'kiosk.serverUnreachable': 'Server unreachable: reconnecting'
 };
 
 export default en;
