@@ -72,7 +72,16 @@ const en = {
 
 	'kiosk.nothing': 'Nothing to show: open /kiosk?layout=<saved layout> or /kiosk?cameras=<id>,<id>',
 	'kiosk.unknownLayout': 'No saved layout named {names}',
-	'kiosk.serverUnreachable': 'Server unreachable: reconnecting'
+	'kiosk.serverUnreachable': 'Server unreachable: reconnecting',
+
+	'offline.title': 'You are offline',
+	'offline.text': 'Vantage can’t reach its server. This page comes back by itself when the connection returns.',
+	'offline.checking': 'Checking…',
+
+	'install.title': 'Install Vantage',
+	'install.text': 'Open your cameras from the home screen, full screen.',
+	'install.install': 'Install',
+	'install.later': 'Not now'
 };
 
 export default en;
