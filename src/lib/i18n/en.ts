@@ -81,7 +81,35 @@ const en = {
 	'install.title': 'Install Vantage',
 	'install.text': 'Open your cameras from the home screen, full screen.',
 	'install.install': 'Install',
-	'install.later': 'Not now'
+	'install.later': 'Not now',
+
+	'admin.cameras': 'Cameras',
+	'admin.users': 'Users',
+	'admin.addCamera': 'Add camera',
+	'admin.editCamera': 'Edit camera',
+	'admin.editOf': 'Edit {name}',
+	'admin.noCameras': 'No cameras yet.',
+	'admin.name': 'Name',
+	'admin.label': 'Label',
+	'admin.source': 'Source',
+	'admin.lat': 'Latitude',
+	'admin.lon': 'Longitude',
+	'admin.position': 'Position',
+	'admin.status': 'Status',
+	'admin.enabled': 'Enabled',
+	'admin.keepalive': 'Always on (keepalive)',
+	'admin.pinHelp': 'Click the map to place the pin.',
+	'admin.confirmDeleteCamera': 'Delete the camera “{name}”?',
+	'admin.addUser': 'Add user',
+	'admin.editUser': 'Edit user',
+	'admin.username': 'Username',
+	'admin.password': 'Password',
+	'admin.passwordKeep': 'unchanged',
+	'admin.role': 'Role',
+	'admin.rights': 'Camera rights',
+	'admin.allCameras': 'All cameras',
+	'admin.noRights': 'none',
+	'admin.confirmDeleteUser': 'Delete the user “{name}”?'
 };
 
 export default en;
