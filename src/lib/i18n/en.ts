@@ -8,13 +8,16 @@ const en = {
 	'nav.logout': 'Log out',
 	'nav.language': 'Language',
 
+	'login.username': 'Username',
+	'login.password': 'Password',
+	'login.submit': 'Log in',
+
 	'common.loading': 'Loading…',
 	'common.retry': 'Retry',
 	'common.save': 'Save',
 	'common.cancel': 'Cancel',
 	'common.delete': 'Delete',
 	'common.edit': 'Edit',
-	'common.close': 'Close',
 
 	'status.recording': 'Recording',
 	'status.online': 'Online',

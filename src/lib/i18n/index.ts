@@ -11,7 +11,7 @@ export const LANGUAGES = { en: 'English', vi: 'Tiếng Việt', zh: '中文' } a
 export type Language = keyof typeof LANGUAGES;
 export const LANGUAGE_COOKIE = 'vantage_lang';
 
-const dictionaries: Record<Language, Partial<Dictionary>> = { en, vi, zh };
+const dictionaries: Record<Language, Dictionary> = { en, vi, zh };
 
 export const isLanguage = (value: unknown): value is Language => typeof value === 'string' && Object.hasOwn(LANGUAGES, value);
 
@@ -41,4 +41,9 @@ export function pickLanguage(accepted: string | readonly string[] | null | undef
 export function translate(lang: Language, key: MessageKey, params?: Record<string, string | number>): string {
 	const text = dictionaries[lang]?.[key] ?? en[key] ?? key;
 	return params ? text.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m)) : text;
+}
+
+/** The language of a request: the switch's cookie, else the browser's Accept-Language. */
+export function requestLanguage(cookie: string | undefined, acceptLanguage: string | null): Language {
+	return isLanguage(cookie) ? cookie : pickLanguage(acceptLanguage);
 }
