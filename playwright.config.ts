@@ -25,6 +25,6 @@ export default defineConfig({
 		url: `http://127.0.0.1:${port}/api/health`,
 		reuseExistingServer: false,
 		timeout: 60_000,
-		env: { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_PASSWORD: 'e2e-admin-password', RTSP_PORT: String(rtspPort), RTMP_PORT: String(rtmpPort) }
+		env: { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_PASSWORD: 'e2e-admin-password', RTSP_PORT: String(rtspPort), RTMP_PORT: String(rtmpPort), TILE_URL: '' }
 	}
 });

@@ -13,6 +13,7 @@ import { startRtspServer } from '$lib/server/rtsp/server';
 import { startRtmpServer } from '$lib/server/rtmp/server';
 import { config } from '$lib/server/config';
 import { recorders } from '$lib/server/record/recorders';
+import { LANGUAGE_COOKIE, requestLanguage } from '$lib/i18n';
 
 export const init: ServerInit = async () => {
 	await bootstrap();
@@ -38,7 +39,9 @@ export const handle: Handle = async ({ event, resolve }) => {
 
 	const cors = isCorsPath(event.url.pathname);
 	if (cors && event.request.method === 'OPTIONS') return new Response(null, { status: 204, headers: CORS_HEADERS });
-	let response = await resolve(event);
+	// The page's language (see src/lib/i18n) on <html lang>, for screen readers and fonts.
+	const lang = requestLanguage(event.cookies.get(LANGUAGE_COOKIE), event.request.headers.get('accept-language'));
+	let response = await resolve(event, { transformPageChunk: ({ html }) => html.replace('<html lang="en">', `<html lang="${lang}">`) });
 	// Under /api every error speaks the API's envelope, also the ones SvelteKit
 	// produces itself (unknown route, method not allowed).
 	if (event.url.pathname.startsWith('/api/') && response.status >= 400 && !response.headers.get('content-type')?.includes('json')) {

@@ -49,6 +49,9 @@ export const config = {
 		/** How often retention and the free space are checked. */
 		checkMs: whole('RECORD_CHECK_MS', 10_000, 100)
 	},
+	/** Map tiles: a Leaflet URL template; set but empty = no tile layer (the map still shows the cameras). */
+	tileUrl: process.env.TILE_URL ?? 'https://tile.openstreetmap.org/{z}/{x}/{y}.png',
+	tileAttribution: process.env.TILE_ATTRIBUTION ?? '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
 	/** Where prisma/ lives: the project root, set by server.js; the working directory otherwise. */
 	appRoot: path.resolve(optional('VANTAGE_ROOT') ?? '.')
 };

@@ -81,6 +81,10 @@ const ADMIN_CAMERA = {
 	createdAt: '2025-01-15T08:30:00.000Z',
 	updatedAt: '2025-01-15T08:30:00.000Z'
 };
+// Saved grid layouts (src/lib/server/layouts/layouts.ts).
+const LAYOUT_INPUT = { name: 'Lobby', size: 4, cameras: [CAMERA_A.id, CAMERA_B.id, null, null] };
+const LAYOUT = { id: 'd41c8e2f9a07', name: 'Lobby', size: 4, cameras: [CAMERA_A.id, CAMERA_B.id, null, null], createdAt: '2025-01-15T10:00:00.000Z', updatedAt: '2025-01-15T10:00:00.000Z' };
+
 const streamUrlsFor = (id: string, token = '...') => ({
 	ws_url: `ws://HOST:1984/api/proxy/ws?id=${id}&token=${token}`,
 	hls_url: `http://HOST:1984/api/proxy/hls?id=${id}&token=${token}`,
@@ -418,6 +422,34 @@ const schemas = {
 		}
 	},
 
+	Layout: {
+		type: 'object',
+		description: 'A saved grid layout of the signed-in user. A camera the user may no longer see shows as an empty tile (null).',
+		required: ['id', 'name', 'size', 'cameras', 'createdAt', 'updatedAt'],
+		properties: {
+			id: { type: 'string', pattern: '^[0-9a-f]{12}$' },
+			name: { type: 'string' },
+			size: { type: 'integer', enum: [1, 4, 9, 16] },
+			cameras: { type: 'array', items: { anyOf: [schema('CameraId'), { type: 'null' }] } },
+			createdAt: { type: 'string', format: 'date-time' },
+			updatedAt: { type: 'string', format: 'date-time' }
+		}
+	},
+	LayoutInput: {
+		type: 'object',
+		required: ['name', 'size', 'cameras'],
+		additionalProperties: false,
+		properties: {
+			name: { type: 'string', minLength: 1, maxLength: 64, description: 'Unique among the user\'s layouts.' },
+			size: { type: 'integer', enum: [1, 4, 9, 16], description: 'Tiles: 1, 4, 9 or 16.' },
+			cameras: {
+				type: 'array',
+				description: 'One entry per tile (exactly `size`): a camera id the user may see, or null for an empty tile.',
+				items: { anyOf: [schema('CameraId'), { type: 'null' }] }
+			}
+		}
+	},
+
 	WsMessage: {
 		type: 'object',
 		description: 'A JSON text frame of WS /api/proxy/ws, either way (go2rtc video-stream.js protocol); see x-websocket.',
@@ -438,6 +470,11 @@ const errorContent = (examples: Record<string, string>) =>
 		schema('Error'),
 		Object.fromEntries(Object.entries(examples).map(([name, error]) => [name, { value: { error } }]))
 	);
+
+const layoutBadRequest = {
+	description: 'Malformed body, unknown field, size not 1/4/9/16, a cameras array of the wrong length, or a camera the caller may not see.',
+	content: errorContent({ size: 'size must be 1, 4, 9 or 16', length: 'cameras must have 4 entries, one per tile', camera: 'unknown camera id: 000000000000' })
+};
 
 // liveCamera (src/lib/server/live/access.ts): why a visible camera has no live stream.
 const LIVE_UNAVAILABLE = { disabled: 'camera is disabled', notLoaded: 'camera is not available yet' };
@@ -487,6 +524,14 @@ const responses = {
 		description: 'No such camera, or the caller may not see it (the two are indistinguishable).',
 		content: errorContent({ notFound: 'camera not found' })
 	},
+	LayoutNotFound: {
+		description: 'No such layout among the caller\'s own.',
+		content: errorContent({ notFound: 'layout not found' })
+	},
+	LayoutNameTaken: {
+		description: 'The caller already has a layout with this name.',
+		content: errorContent({ taken: 'a layout named "Lobby" already exists' })
+	},
 	UserNotFound: {
 		description: 'No such user.',
 		content: errorContent({ notFound: 'user not found' })
@@ -504,6 +549,7 @@ const responses = {
 const parameters = {
 	CameraIdPath: { name: 'id', in: 'path', required: true, schema: schema('CameraId') },
 	Username: { name: 'username', in: 'path', required: true, schema: { type: 'string' } },
+	LayoutId: { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{12}$' } },
 	CameraIdQuery: { name: 'id', in: 'query', required: true, description: 'The camera id.', schema: schema('CameraId') },
 	Token: {
 		name: 'token',
@@ -649,6 +695,7 @@ export function openapiDocument(serverUrl: string, version = '0.1.0') {
 			{ name: 'live', description: 'Live video: snapshots, fragmented MP4 and LL-HLS (document 000); WebSocket under x-websocket' },
 			{ name: 'recordings', description: 'Recordings, playback, exports, schedules and snapshots' },
 			{ name: 'users', description: 'Users and their camera rights (admins only)' },
+			{ name: 'layouts', description: 'Saved multi-view grid layouts, per user (the app\'s grid and kiosk)' },
 			{ name: 'meta', description: 'Health and this document' }
 		],
 		paths: {
@@ -1254,6 +1301,67 @@ export function openapiDocument(serverUrl: string, version = '0.1.0') {
 							})
 						}
 					}
+				}
+			},
+
+			'/api/layouts': {
+				get: {
+					tags: ['layouts'],
+					operationId: 'listLayouts',
+					summary: 'The caller\'s saved grid layouts',
+					security: signedIn,
+					responses: {
+						'200': { description: 'Own layouts, by name.', content: jsonBody({ type: 'array', items: schema('Layout') }, { layouts: { value: [LAYOUT] } }) },
+						...userErrors
+					}
+				},
+				post: {
+					tags: ['layouts'],
+					operationId: 'createLayout',
+					summary: 'Save a grid layout',
+					security: signedIn,
+					requestBody: { required: true, content: jsonBody(schema('LayoutInput'), { lobby: { value: LAYOUT_INPUT } }) },
+					responses: {
+						'201': { description: 'Saved.', content: jsonBody(schema('Layout'), { lobby: { value: LAYOUT } }) },
+						'400': layoutBadRequest,
+						...userErrors,
+						'409': response('LayoutNameTaken')
+					}
+				}
+			},
+			'/api/layouts/{id}': {
+				parameters: [parameter('LayoutId')],
+				get: {
+					tags: ['layouts'],
+					operationId: 'getLayout',
+					summary: 'One of the caller\'s layouts',
+					security: signedIn,
+					responses: {
+						'200': { description: 'The layout.', content: jsonBody(schema('Layout'), { lobby: { value: LAYOUT } }) },
+						...userErrors,
+						'404': response('LayoutNotFound')
+					}
+				},
+				put: {
+					tags: ['layouts'],
+					operationId: 'replaceLayout',
+					summary: 'Replace one of the caller\'s layouts (name, size and cameras)',
+					security: signedIn,
+					requestBody: { required: true, content: jsonBody(schema('LayoutInput'), { lobby: { value: LAYOUT_INPUT } }) },
+					responses: {
+						'200': { description: 'The changed layout.', content: jsonBody(schema('Layout')) },
+						'400': layoutBadRequest,
+						...userErrors,
+						'404': response('LayoutNotFound'),
+						'409': response('LayoutNameTaken')
+					}
+				},
+				delete: {
+					tags: ['layouts'],
+					operationId: 'deleteLayout',
+					summary: 'Delete one of the caller\'s layouts',
+					security: signedIn,
+					responses: { '204': { description: 'Deleted.' }, ...userErrors, '404': response('LayoutNotFound') }
 				}
 			},
 

@@ -9,6 +9,7 @@ import { visibleCameras } from '../cameras/cameras';
 import { live } from '../hub/live';
 import { watch } from '../live/webrtc';
 import type { WebRtcViewer } from '../sfu/sfu';
+import type { StreamStatus } from '../hub/stream';
 
 export function io(): Server | undefined {
 	return globalThis.__vantageIo;
@@ -31,16 +32,27 @@ export function attachRealtime() {
 		socket.data.cameras = await visibleIds(auth.user);
 		next();
 	});
-	server.on('connection', (socket: Socket) => {
+	server.on('connection', async (socket: Socket) => {
 		socket.emit('hello', { username: socket.data.user.username });
 		signalWebRtc(socket);
+		// The current status of every camera first: what changed before this (re)connection is not lost.
+		for (const camera of await visibleCameras(socket.data.user)) {
+			const status = live.status(camera.id);
+			if (status) emitStatus(socket, camera.id, status);
+		}
 	});
 	live.on('status', (id, status) => {
 		for (const socket of server.sockets.sockets.values()) {
 			const cams = socket.data.cameras as Set<string> | 'all' | undefined;
-			if (cams === 'all' || cams?.has(id)) socket.emit('camera:status', { id, ...status });
+			if (cams === 'all' || cams?.has(id)) emitStatus(socket, id, status);
 		}
 	});
+}
+
+/** "camera:status" {id, ...status}; the error text (it may name the source's host) for admins only. */
+function emitStatus(socket: Socket, id: string, status: StreamStatus) {
+	const admin = (socket.data.user as Principal).role === 'admin';
+	socket.emit('camera:status', { id, ...status, error: admin || !status.error ? status.error : 'camera unreachable' });
 }
 
 type Ack = (reply: { answer?: string; error?: string }) => void;
