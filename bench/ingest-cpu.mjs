@@ -8,7 +8,7 @@
 //     (the cost of pulling alone).
 // Figures are % of one core per camera, for N=1 and N=4 (the machine has 2 cores).
 //   node bench/ingest-cpu.mjs          WINDOW=20  COUNTS=1,4
-import { bench, cpuTicks, descendants, sleep, table, TICKS_PER_SECOND, until } from './lib/run.mjs';
+import { bench, cpuOver, descendants, ffmpegChildren, sleep, sum, table, until } from './lib/run.mjs';
 import { startServer } from './lib/server.mjs';
 import { startBarePuller, startFakeCamera } from './lib/camera.mjs';
 
@@ -16,21 +16,6 @@ const WINDOW = Number(process.env.WINDOW ?? 20);
 const COUNTS = (process.env.COUNTS ?? '1,4').split(',').map(Number);
 const WARMUP_MS = 3000;
 
-/** % of one core each pid used over `seconds`; throws if one of them ends meanwhile. */
-async function cpuOver(pids, seconds) {
-	const before = pids.map(cpuTicks);
-	const t0 = process.hrtime.bigint();
-	await sleep(seconds * 1000);
-	const after = pids.map(cpuTicks);
-	const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
-	return pids.map((pid, i) => {
-		if (before[i] === undefined || after[i] === undefined) throw new Error(`process ${pid} ended during the measurement`);
-		return ((after[i] - before[i]) / TICKS_PER_SECOND / elapsed) * 100;
-	});
-}
-
-const sum = (values) => values.reduce((a, b) => a + b, 0);
-const ffmpegChildren = (server) => descendants(server.pid).filter((p) => p.comm === 'ffmpeg' && p.ppid === server.pid);
 
 await bench('ingest CPU per camera', async () => {
 	const cameras = [];
@@ -58,7 +43,7 @@ await bench('ingest CPU per camera', async () => {
 		for (const [i, c] of cameras.slice(0, n).entries()) ids.push(await server.createCamera(`cpu-${n}-${i}`, c.url));
 		for (const id of ids) await server.waitOnline(id, 0);
 		await sleep(WARMUP_MS);
-		const ingest = ffmpegChildren(server);
+		const ingest = ffmpegChildren(server.pid);
 		if (ingest.length !== n) throw new Error(`expected ${n} ffmpeg ingest processes, found ${ingest.length}`);
 		const janus = descendants(server.pid).filter((p) => p.comm === 'janus' && p.ppid === server.pid);
 		const [node, ...rest] = await cpuOver([server.pid, ...ingest.map((p) => p.pid), ...janus.map((p) => p.pid)], WINDOW);
@@ -78,7 +63,7 @@ await bench('ingest CPU per camera', async () => {
 			'ingest total (ffmpeg + node)': ((ffmpeg + nodeAdded) / n).toFixed(2)
 		});
 		for (const id of ids) await server.api(`/api/cameras/${id}`, { method: 'DELETE', token: server.token });
-		await until(async () => ffmpegChildren(server).length === 0, 10_000, 'the ingest processes to stop');
+		await until(async () => ffmpegChildren(server.pid).length === 0, 10_000, 'the ingest processes to stop');
 	}
 	console.log(`\n% of one core per camera (utime+stime over ${WINDOW} s; node idle ${idle.toFixed(2)} % subtracted):`);
 	table(rows);

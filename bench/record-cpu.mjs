@@ -17,7 +17,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { bench, cpuTicks, descendants, sleep, summary, table, TICKS_PER_SECOND, until } from './lib/run.mjs';
+import { bench, cpuOver, ffmpegChildren, sleep, sum, summary, table, until } from './lib/run.mjs';
 import { startServer } from './lib/server.mjs';
 import { startFakeCamera } from './lib/camera.mjs';
 
@@ -26,20 +26,7 @@ const COUNTS = (process.env.COUNTS ?? '1,4').split(',').map(Number);
 const KILLS = Number(process.env.KILLS ?? 5);
 const WARMUP_MS = 3000;
 
-/** % of one core the processes used together over `seconds`. */
-async function cpuOver(pids, seconds) {
-	const before = pids.map(cpuTicks);
-	const t0 = process.hrtime.bigint();
-	await sleep(seconds * 1000);
-	const after = pids.map(cpuTicks);
-	const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
-	return pids.reduce((sum, pid, i) => {
-		if (before[i] === undefined || after[i] === undefined) throw new Error(`process ${pid} ended during the measurement`);
-		return sum + ((after[i] - before[i]) / TICKS_PER_SECOND / elapsed) * 100;
-	}, 0);
-}
-
-const serverPids = (server) => [server.pid, ...descendants(server.pid).filter((p) => p.comm === 'ffmpeg' && p.ppid === server.pid).map((p) => p.pid)];
+const serverPids = (server) => [server.pid, ...ffmpegChildren(server.pid).map((p) => p.pid)];
 
 async function cpu(cameras) {
 	const server = await startServer({ RECORD_SEGMENT_SEC: '10', RECORD_MIN_FREE_MB: '1' });
@@ -48,10 +35,10 @@ async function cpu(cameras) {
 		const ids = [];
 		for (const [i, c] of cameras.slice(0, n).entries()) ids.push(await server.createCamera(`rec-${n}-${i}`, c.url));
 		for (const id of ids) await server.waitOnline(id, WARMUP_MS);
-		const ingestOnly = await cpuOver(serverPids(server), WINDOW);
+		const ingestOnly = sum(await cpuOver(serverPids(server), WINDOW));
 		for (const id of ids) await server.api(`/api/cameras/${id}`, { method: 'PATCH', token: server.token, body: { recordMode: 'continuous' } });
 		await sleep(WARMUP_MS);
-		const recording = await cpuOver(serverPids(server), WINDOW);
+		const recording = sum(await cpuOver(serverPids(server), WINDOW));
 		let bytes = 0;
 		for (const id of ids) {
 			const { segments } = await server.api(`/api/cameras/${id}/recordings`, { token: server.token });

@@ -87,8 +87,26 @@ export function cpuTicks(pid) {
 }
 export const TICKS_PER_SECOND = 100;
 
+export const sum = (values) => values.reduce((a, b) => a + b, 0);
+
+/** % of one core each pid used over `seconds`; throws if one of them ends meanwhile. */
+export async function cpuOver(pids, seconds) {
+	const before = pids.map(cpuTicks);
+	const t0 = process.hrtime.bigint();
+	await sleep(seconds * 1000);
+	const after = pids.map(cpuTicks);
+	const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+	return pids.map((pid, i) => {
+		if (before[i] === undefined || after[i] === undefined) throw new Error(`process ${pid} ended during the measurement`);
+		return ((after[i] - before[i]) / TICKS_PER_SECOND / elapsed) * 100;
+	});
+}
+
 /** Identity of a process: its start time, so a reused pid is never taken for it. */
 const startTime = (pid) => statFields(pid)?.[19];
+
+/** The ffmpeg processes pid started itself (a server's ingest, say). */
+export const ffmpegChildren = (pid) => descendants(pid).filter((p) => p.comm === 'ffmpeg' && p.ppid === pid);
 
 /** Descendants of pid: [{pid, ppid, comm, start}], children before grandchildren. */
 export function descendants(pid) {
