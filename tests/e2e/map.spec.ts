@@ -21,6 +21,12 @@ test('the map shows the cameras in their status colours, and the popup opens liv
 	await expect(dot(idle.id)).toHaveAttribute('data-status', 'idle');
 	expect(await dot(online.id).evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(34, 197, 94)');
 	expect(await dot(offline.id).evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(100, 116, 139)');
+	// A recording starts: the marker turns to "recording" without a reload (socket.io), and back when it stops.
+	const record = (action: string) => request.post(`/api/cameras/${online.id}/recording`, { headers: { authorization: `Bearer ${token}` }, data: { action } });
+	expect((await record('start')).ok()).toBe(true);
+	await expect(dot(online.id)).toHaveAttribute('data-status', 'recording', { timeout: 10_000 });
+	expect((await record('stop')).ok()).toBe(true);
+	await expect(dot(online.id)).toHaveAttribute('data-status', 'online', { timeout: 10_000 });
 
 	// Search narrows the list; picking a result opens its popup with the latest picture.
 	await page.getByRole('searchbox', { name: 'Search cameras' }).fill('hà nội');

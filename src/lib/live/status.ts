@@ -4,7 +4,7 @@
 export interface LiveStatus {
 	state: 'offline' | 'starting' | 'online' | 'error' | string;
 	enabled?: boolean;
-	/** Set by the recorder when present; without it a camera is online or offline only. */
+	/** Whether the camera is being recorded now (the recorder). */
 	recording?: boolean;
 	width?: number | null;
 	height?: number | null;

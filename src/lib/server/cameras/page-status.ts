@@ -2,13 +2,14 @@
 // and the enabled flag, never the error text (it may name the source's host).
 import type { Camera } from './cameras';
 import { live } from '../hub/live';
+import { recorders } from '../record/recorders';
 
 export function pageStatus(c: Camera) {
-	const s = live.status(c.id) as ({ recording?: boolean } & ReturnType<typeof live.status>) | undefined;
+	const s = live.status(c.id);
 	return {
 		state: s?.state ?? 'offline',
 		enabled: c.enabled,
-		...(s?.recording !== undefined ? { recording: s.recording } : {}),
+		recording: recorders.isRecording(c.id),
 		width: s?.width ?? null,
 		height: s?.height ?? null,
 		fps: s?.fps ?? null

@@ -7,6 +7,7 @@ import { SESSION_COOKIE } from '../auth/session';
 import { cookieValue } from '../http/cookies';
 import { visibleCameras } from '../cameras/cameras';
 import { live } from '../hub/live';
+import { recorders } from '../record/recorders';
 import { watch } from '../live/webrtc';
 import type { WebRtcViewer } from '../sfu/sfu';
 import type { StreamStatus } from '../hub/stream';
@@ -41,18 +42,22 @@ export function attachRealtime() {
 			if (status) emitStatus(socket, camera.id, status);
 		}
 	});
-	live.on('status', (id, status) => {
+	const broadcast = (id: string, status: StreamStatus | undefined) => {
+		if (!status) return;
 		for (const socket of server.sockets.sockets.values()) {
 			const cams = socket.data.cameras as Set<string> | 'all' | undefined;
 			if (cams === 'all' || cams?.has(id)) emitStatus(socket, id, status);
 		}
-	});
+	};
+	live.on('status', broadcast);
+	// A recording starting or stopping changes the camera's colour on the pages.
+	recorders.on('recording', (id) => broadcast(id, live.status(id)));
 }
 
 /** "camera:status" {id, ...status}; the error text (it may name the source's host) for admins only. */
 function emitStatus(socket: Socket, id: string, status: StreamStatus) {
 	const admin = (socket.data.user as Principal).role === 'admin';
-	socket.emit('camera:status', { id, ...status, error: admin || !status.error ? status.error : 'camera unreachable' });
+	socket.emit('camera:status', { id, ...status, recording: recorders.isRecording(id), error: admin || !status.error ? status.error : 'camera unreachable' });
 }
 
 type Ack = (reply: { answer?: string; error?: string }) => void;

@@ -47,7 +47,8 @@ export class CameraRecorder {
 	constructor(
 		readonly cameraId: string,
 		private readonly segmentMs: () => number,
-		private readonly onWriteError: (error: Error) => void
+		private readonly onWriteError: (error: Error) => void,
+		private readonly onStatus: (status: RecorderStatus) => void
 	) {}
 
 	get status(): RecorderStatus {
@@ -175,6 +176,8 @@ export class CameraRecorder {
 	}
 
 	private setStatus(state: RecorderStatus['state'], reason: RecordReason | null, error: string | null = null) {
+		const changed = this.statusValue.state !== state;
 		this.statusValue = { state, reason, error, since: new Date().toISOString() };
+		if (changed) this.onStatus(this.statusValue);
 	}
 }

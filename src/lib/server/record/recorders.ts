@@ -3,6 +3,7 @@
 // the camera is disabled or the disk is full — and which take a periodic
 // snapshot. Runs retention on its own timer and restarts the recorders it
 // stopped for lack of room once there is room.
+import { EventEmitter } from 'node:events';
 import { db } from '../db/client';
 import { config } from '../config';
 import { cameraEvents } from '../cameras/events';
@@ -21,7 +22,7 @@ interface Entry {
 	recorder: CameraRecorder;
 }
 
-class Recorders {
+class Recorders extends EventEmitter<{ recording: [cameraId: string, recording: boolean] }> {
 	private entries = new Map<string, Entry>();
 	private disk: DiskState = { full: false, freeMb: 0 };
 	private timers: NodeJS.Timeout[] = [];
@@ -43,6 +44,10 @@ class Recorders {
 	stop() {
 		for (const t of this.timers) clearInterval(t);
 		for (const e of this.entries.values()) e.recorder.stop();
+	}
+
+	isRecording(cameraId: string): boolean {
+		return this.entries.get(cameraId)?.recorder.status.state === 'recording';
 	}
 
 	status(cameraId: string): RecorderStatus & { manualUntil: string | null } {
@@ -68,7 +73,9 @@ class Recorders {
 	private async sync(camera: Camera) {
 		let e = this.entries.get(camera.id);
 		if (!e) {
-			const recorder = new CameraRecorder(camera.id, () => (this.entries.get(camera.id)?.camera.segmentSec ?? config.record.segmentSec) * 1000, () => this.writeFailed());
+			const recorder = new CameraRecorder(camera.id, () => (this.entries.get(camera.id)?.camera.segmentSec ?? config.record.segmentSec) * 1000, () => this.writeFailed(), (s) =>
+				this.emit('recording', camera.id, s.state === 'recording')
+			);
 			e = { camera, schedules: await listSchedules(camera.id), recorder };
 			this.entries.set(camera.id, e);
 		}
