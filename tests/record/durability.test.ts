@@ -1,5 +1,6 @@
 // Nothing recorded is lost silently: a kill -9 during recording leaves the
-// last file playable, missing at most about a second; footage past its
+// last file playable, missing at most about a second; a camera that drops
+// leaves a closed, playable segment at once; footage past its
 // camera's retention days goes; a full disk deletes the
 // oldest footage first, then stops recording with a visible error, and
 // recording resumes by itself once there is room. The disk is a small tmpfs
@@ -73,6 +74,29 @@ describe('durability', () => {
 			// Decodes to the end without errors.
 			const { stderr } = await run('ffmpeg', ['-v', 'error', '-i', `${s.base}${repaired.url}`, '-f', 'null', '-'], { timeout: 30_000 });
 			expect(stderr).toBe('');
+		} finally {
+			await s.stop();
+			await cam.stop();
+		}
+	});
+
+	it.concurrent('a camera that drops mid-segment: what it sent is a closed, playable segment at once', async () => {
+		const cam = await startFakeCamera();
+		const s = await startServer('sqlite', { RECORD_MIN_FREE_MB: '1' });
+		try {
+			const admin = await s.adminToken();
+			const id = await createCamera(s, admin, 'drops', cam.url, { recordMode: 'continuous', segmentSec: 60 });
+			await until(async () => (await segments(s, admin, id)).segments.length > 0, 15_000, 'recording');
+			await sleep(4000);
+			await cam.stop();
+			// Closed as soon as the ingest sees the camera gone, long before the 60 s segment would end.
+			const { segments: list } = await closedSegments(s, admin, id, 1, 10_000);
+			expect(list).toHaveLength(1);
+			expect(list[0].durationMs).toBeGreaterThan(3000);
+			expect(Math.abs((await probeDuration(`${s.base}${list[0].url}`)) * 1000 - list[0].durationMs)).toBeLessThan(100);
+			// Recording goes on by itself when the camera is back.
+			await cam.start();
+			await until(async () => (await segments(s, admin, id)).segments.length === 2, 30_000, 'a new segment');
 		} finally {
 			await s.stop();
 			await cam.stop();

@@ -15,6 +15,8 @@ export interface Consumer {
 	/** A new init segment: the stream (re)started, possibly with other codecs. */
 	onInit?(init: InitSegment): void;
 	onFragment(fragment: Fragment): void;
+	/** The source stopped delivering (it went offline or failed); onInit follows if it comes back. */
+	onEnd?(): void;
 }
 
 export interface StreamStatus {
@@ -77,6 +79,7 @@ export class CameraStream extends EventEmitter {
 			this.gop = [];
 			this.gopBytes = 0;
 			this.rate = [];
+			if (s.state === 'online') for (const c of this.consumers) c.onEnd?.();
 		}
 		this.emit('status', this.statusValue);
 	}

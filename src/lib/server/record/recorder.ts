@@ -74,7 +74,9 @@ export class CameraRecorder {
 			bytes: 0,
 			// A new init (the source restarted, maybe with other codecs): a new file.
 			onInit: () => this.closeSegment(),
-			onFragment: (f) => this.fragment(f)
+			onFragment: (f) => this.fragment(f),
+			// The camera dropped: what it sent so far becomes a closed, playable segment now, not when it returns.
+			onEnd: () => this.closeSegment()
 		};
 		this.detach = live.attach(this.cameraId, consumer);
 		// Start from the cached keyframe: footage from the moment recording was asked for, not the next GOP.
