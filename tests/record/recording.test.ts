@@ -70,11 +70,19 @@ describe.each(PROVIDERS)('recording on %s', (provider) => {
 		expect(done).toMatchObject({ status: 'done', progress: 100, url: expect.stringContaining(`/api/exports/${exportId}/file`), size: expect.any(Number) });
 		expect(Math.abs((await probeDuration(`${s.base}${done.url}`)) - 10)).toBeLessThanOrEqual(0.5);
 
+		// Two exports run at once; a third waits as "queued", then runs; all three finish.
+		const body = (i: number) => ({ start: new Date(from + i * 5000).toISOString(), end: new Date(from + i * 5000 + 5000).toISOString(), transcode: 'h264' });
+		const jobs: string[] = [];
+		for (const i of [0, 1, 2]) jobs.push((await (await s.api(`/api/cameras/${id}/exports`, { method: 'POST', token: admin, body: body(i) })).json()).id);
+		const state = async (job: string) => (await (await s.api(`/api/exports/${job}`, { token: admin })).json()).status;
+		expect(await state(jobs[2])).toBe('queued');
+		for (const job of jobs) await until(async () => (await state(job)) === 'done', 60_000, `export ${job} done`);
+
 		// A range query finds only the segments overlapping it.
 		const mid = new Date((Date.parse(list[2].start) + Date.parse(list[2].end)) / 2).toISOString();
 		const one = await segments(s, admin, id, `?start=${encodeURIComponent(mid)}&end=${encodeURIComponent(mid.replace(/\.\d+Z$/, '.999Z'))}`);
 		expect(one.segments.map((x) => x.id)).toEqual([list[2].id]);
-	});
+	}, 120_000);
 
 	it.concurrent('manual start with a time limit, and stop', async () => {
 		const id = await createCamera(s, admin, 'manual', cam.url);

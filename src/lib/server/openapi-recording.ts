@@ -102,7 +102,7 @@ export function recordingSchemas(h: OpenapiHelpers) {
 				start: { type: 'string', format: 'date-time' },
 				end: { type: 'string', format: 'date-time' },
 				transcode: { type: ['string', 'null'], enum: ['h264', null] },
-				status: { type: 'string', enum: ['running', 'done', 'failed'] },
+				status: { type: 'string', enum: ['queued', 'running', 'done', 'failed'], description: 'queued: waiting for a free slot (a few exports run at once).' },
 				progress: { type: 'integer', minimum: 0, maximum: 100 },
 				url: { type: ['string', 'null'], description: 'The MP4 once done.' },
 				size: { type: 'integer' },
@@ -262,10 +262,11 @@ export function recordingPaths(h: OpenapiHelpers) {
 					)
 				},
 				responses: {
-					'202': { description: 'Started.', content: jsonBody({ type: 'object', required: ['id'], properties: { id: { type: 'string' } } }) },
+					'202': { description: 'Accepted: running, or queued until a slot is free.', content: jsonBody({ type: 'object', required: ['id'], properties: { id: { type: 'string' } } }) },
 					'400': response('BadRequest'),
 					...userErrors,
-					'404': { description: 'No such camera (or not visible), or no recordings in the range.', content: jsonBody(schema('Error')) }
+					'404': { description: 'No such camera (or not visible), or no recordings in the range.', content: jsonBody(schema('Error')) },
+					'429': { description: 'Too many exports already waiting.', content: jsonBody(schema('Error')) }
 				}
 			}
 		},

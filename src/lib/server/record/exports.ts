@@ -2,6 +2,8 @@
 // over the segments of the range, cut with -ss/-t, copied (or transcoded to
 // H.264 when asked) into one MP4 under DATA_DIR/mediastore/exports. Progress
 // comes from ffmpeg's progress output; the job's state lives in the database.
+// A few exports run at once (each is an ffmpeg, a transcode takes cores); the
+// rest wait their turn as "queued", and past a bound new ones are refused.
 import ffmpeg from 'fluent-ffmpeg';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -12,27 +14,57 @@ import { segmentEnd, segmentFile, segmentsBetween } from './recording-index';
 import { exportPath } from './paths';
 
 export const MAX_EXPORT_SEC = 6 * 3600;
+const RUNNING_MAX = 2;
+const WAITING_MAX = 20;
+
+interface Job {
+	id: string;
+	list: string;
+	offsetSec: number;
+	durationSec: number;
+	transcode: boolean;
+}
+const waiting: Job[] = [];
+let running = 0;
 
 export async function createExport(userId: string, cameraId: string, start: Date, end: Date, transcode: boolean): Promise<string> {
 	const segments = (await segmentsBetween(cameraId, start, end)).filter((s) => s.endAt !== null);
 	if (!segments.length) throw new ApiError(404, 'no recordings in this range');
+	if (waiting.length >= WAITING_MAX) throw new ApiError(429, 'too many exports waiting: try again when some are done');
 	const id = randomUUID();
-	await db.export.create({ data: { id, cameraId, userId, startAt: start, endAt: end, transcode, status: 'running' } });
+	await db.export.create({ data: { id, cameraId, userId, startAt: start, endAt: end, transcode, status: 'queued' } });
 	const from = Math.max(start.getTime(), segments[0].startAt.getTime());
 	const to = Math.min(end.getTime(), segmentEnd(segments[segments.length - 1]).getTime());
 	mkdirSync(config.record.exportDir, { recursive: true });
 	const list = exportPath(id).replace(/\.mp4$/, '.txt');
 	// Each file's own timeline starts where the previous one ended; concat lines them up by duration.
 	writeFileSync(list, segments.map((s) => `file '${segmentFile(s).replace(/'/g, "'\\''")}'\nduration ${s.durationMs / 1000}\n`).join(''));
-	run(id, list, (from - segments[0].startAt.getTime()) / 1000, (to - from) / 1000, transcode);
+	waiting.push({ id, list, offsetSec: (from - segments[0].startAt.getTime()) / 1000, durationSec: (to - from) / 1000, transcode });
+	next();
 	return id;
 }
 
-function run(id: string, list: string, offsetSec: number, durationSec: number, transcode: boolean) {
+/** Exports a previous run left queued or running can't finish now: failed, with the reason. */
+export async function failInterruptedExports() {
+	await db.export.updateMany({ where: { status: { in: ['queued', 'running'] } }, data: { status: 'failed', error: 'interrupted by a server restart' } });
+}
+
+function next() {
+	while (running < RUNNING_MAX && waiting.length) {
+		running++;
+		run(waiting.shift()!, () => {
+			running--;
+			next();
+		});
+	}
+}
+
+function run({ id, list, offsetSec, durationSec, transcode }: Job, finished: () => void) {
 	const out = exportPath(id);
 	let lastProgress = 0;
 	const save = (data: { status?: string; progress?: number; size?: number; error?: string }) =>
 		db.export.update({ where: { id }, data }).catch((e) => console.error(`export ${id}: ${e.message}`));
+	void save({ status: 'running' });
 	ffmpeg()
 		.input(list)
 		.inputOptions(['-f', 'concat', '-safe', '0', '-ss', offsetSec.toFixed(3)])
@@ -54,12 +86,14 @@ function run(id: string, list: string, offsetSec: number, durationSec: number, t
 		.on('end', () => {
 			rmSync(list, { force: true });
 			void save({ status: 'done', progress: 100, size: statSync(out).size });
+			finished();
 		})
 		.on('error', (e: Error) => {
 			rmSync(list, { force: true });
 			rmSync(out, { force: true });
 			console.error(`export ${id}: ${e.message}`);
 			void save({ status: 'failed', error: 'export failed' });
+			finished();
 		})
 		.run();
 }
