@@ -1,11 +1,13 @@
 // The kiosk wall on a server of its own, so that the server can be restarted under it:
-// no chrome, tours, and a tile that recovers by itself after the restart.
+// no chrome, tours, and tiles that recover by themselves after a restart or a network loss.
 import { expect, test } from '@playwright/test';
 import { ADMIN_PASSWORD, startServer, type TestServer } from '../support/server';
+import { startTcpProxy } from '../support/tcp-proxy';
 import { playing } from './helpers';
 
 let s: TestServer;
 const ids: string[] = [];
+const tile = (i: number) => `[data-tile="${i}"] video-stream`;
 
 test.beforeAll(async () => {
 	s = await startServer('sqlite', { TILE_URL: '' });
@@ -30,7 +32,6 @@ test('the kiosk plays without chrome and recovers by itself after the server res
 	await page.goto(`${s.base}/kiosk?cameras=${ids.join(',')}`);
 	await expect(page.getByRole('banner')).toHaveCount(0);
 	await expect(page.getByTestId('kiosk')).toHaveCSS('cursor', 'none');
-	const tile = (i: number) => `[data-tile="${i}"] video-stream`;
 	await playing(page, tile(0));
 	await playing(page, tile(1));
 
@@ -44,6 +45,27 @@ test('the kiosk plays without chrome and recovers by itself after the server res
 	await playing(page, tile(1), 30_000);
 	await expect(page.getByRole('status', { name: 'Server unreachable: reconnecting' })).toHaveCount(0, { timeout: 15_000 });
 	await page.screenshot({ path: 'test-results/e2e/kiosk.png' });
+});
+
+test('the kiosk rides out a network loss: the tiles play again by themselves once the link is back', async ({ page }) => {
+	test.setTimeout(120_000);
+	// The wall reaches the server through a link the test can cut (the session cookie is per host, not port).
+	const link = await startTcpProxy(s.port);
+	try {
+		await page.goto(`http://127.0.0.1:${link.port}/kiosk?cameras=${ids.join(',')}`);
+		await playing(page, tile(0));
+		await playing(page, tile(1));
+		link.cut();
+		await page.waitForTimeout(15_000);
+		link.restore();
+		await playing(page, tile(0), 60_000);
+		await playing(page, tile(1), 60_000);
+		await page.waitForTimeout(6000);
+		await playing(page, tile(0), 30_000);
+		await playing(page, tile(1), 30_000);
+	} finally {
+		await link.close();
+	}
 });
 
 test('a tour shows one camera after the other', async ({ page }) => {

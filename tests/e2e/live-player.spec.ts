@@ -2,6 +2,7 @@
 // camera in Chromium in each mode: decoded frames counted, not just "loaded".
 import { expect, test } from '@playwright/test';
 import { play } from './play';
+import { startTcpProxy } from '../support/tcp-proxy';
 
 const ADMIN = { username: 'admin', password: 'e2e-admin-password' };
 
@@ -41,4 +42,53 @@ test('embeds from another origin, as document 000 shows', async ({ page, request
 	const pageOrigin = baseURL!.replace('127.0.0.1', 'localhost');
 	const result = await play(page, 'mse', `${baseURL!.replace('http', 'ws')}/api/proxy/ws?id=${id}&token=${token}`, 20_000, pageOrigin);
 	expect(result.frames).toBeGreaterThanOrEqual(30);
+});
+
+test('a player off screen holds no stream; it plays when scrolled into view and stops when scrolled away', async ({ page, request, baseURL }) => {
+	const { token, id } = await demoCamera(request);
+	await page.goto('/api/health');
+	await page.setContent(`<!doctype html><html><body style="margin:0"><script type="module" src="${baseURL}/video-stream.js"></script><div style="height:3000px"></div></body></html>`);
+	await page.evaluate(async (src) => {
+		await customElements.whenDefined('video-stream');
+		const player = document.createElement('video-stream') as HTMLElement & { mode: string; src: string };
+		player.mode = 'mse';
+		player.src = src;
+		player.style.cssText = 'display:block;width:640px;height:360px;margin-bottom:3000px';
+		document.body.appendChild(player);
+	}, `${baseURL!.replace('http', 'ws')}/api/proxy/ws?id=${id}&token=${token}`);
+	const state = () => page.evaluate(() => (document.querySelector('video-stream') as HTMLElement & { state: string }).state);
+	await page.waitForTimeout(1500);
+	expect(await state()).toBe('idle');
+	await page.locator('video-stream').scrollIntoViewIfNeeded();
+	await expect.poll(state, { timeout: 15_000 }).toBe('playing');
+	await page.evaluate(() => window.scrollTo(0, 0));
+	await expect.poll(state, { timeout: 5000 }).toBe('idle');
+});
+
+test('over a link that goes silent (network loss), the player notices the stall and plays again once the link is back', async ({ page, request, baseURL }) => {
+	test.setTimeout(90_000);
+	const { token, id } = await demoCamera(request);
+	const link = await startTcpProxy(Number(new URL(baseURL!).port));
+	try {
+		const result = await play(page, 'mse', `ws://127.0.0.1:${link.port}/api/proxy/ws?id=${id}&token=${token}`);
+		expect(result.activeMode).toBe('mse');
+		const state = () => page.evaluate(() => (document.querySelector('video-stream') as HTMLElement & { state: string }).state);
+		link.cut();
+		await expect.poll(state, { timeout: 15_000 }).toBe('reconnecting');
+		await page.waitForTimeout(10_000);
+		link.restore();
+		await expect.poll(state, { timeout: 40_000 }).toBe('playing');
+		const frames = await page.evaluate(
+			() =>
+				new Promise<number>((resolve) => {
+					const video = document.querySelector('video-stream')!.shadowRoot!.querySelector('video')!;
+					let n = 0;
+					const count = () => (++n >= 10 ? resolve(n) : video.requestVideoFrameCallback(count));
+					video.requestVideoFrameCallback(count);
+				})
+		);
+		expect(frames).toBe(10);
+	} finally {
+		await link.close();
+	}
 });
