@@ -20,7 +20,8 @@ export type StatusKind = 'recording' | 'online' | 'starting' | 'idle' | 'offline
 export function statusKind(status: LiveStatus | undefined): StatusKind {
 	if (!status) return 'idle';
 	if (status.enabled === false) return 'disabled';
-	if (status.recording) return 'recording';
+	// A recorder waiting for a camera that dropped records nothing: the camera shows as offline.
+	if (status.recording && status.state === 'online') return 'recording';
 	switch (status.state) {
 		case 'online':
 			return 'online';
