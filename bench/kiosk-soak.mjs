@@ -4,7 +4,7 @@
 //   node bench/kiosk-soak.mjs        SOAK_MINUTES=60  SAMPLE_SECONDS=30  CAMERAS=4  CYCLE=0 (seconds; 0 = fixed wall)
 //   SOAK_MINUTES=3 SAMPLE_SECONDS=10 node bench/kiosk-soak.mjs     # a quick check
 import { bench, sleep, table, verdict } from './lib/run.mjs';
-import { startServer } from './lib/server.mjs';
+import { ADMIN_PASSWORD, startServer } from './lib/server.mjs';
 import { launchChromium } from './lib/browser.mjs';
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 60);
@@ -35,7 +35,7 @@ await bench(`kiosk soak: ${CAMERAS} cameras, ${MINUTES} min, cycle ${CYCLE || 'o
 	const page = await context.newPage();
 	await page.goto(`${server.base}/login`, { waitUntil: 'networkidle' });
 	await page.fill('input[name=username]', 'admin');
-	await page.fill('input[name=password]', 'bench-admin-password');
+	await page.fill('input[name=password]', ADMIN_PASSWORD);
 	await Promise.all([page.waitForURL(`${server.base}/`), page.click('button[type=submit]')]);
 	await page.goto(`${server.base}/kiosk?cameras=${ids.join(',')}${CYCLE ? `&cycle=${CYCLE}&size=1` : ''}`);
 

@@ -7,7 +7,7 @@ import { endTree, freePort, onCleanup, sleep, spawnTracked, until } from './run.
 
 /** The checkout to run: this repository, or BENCH_ROOT (e.g. a snapshot built elsewhere). */
 export const ROOT = path.resolve(process.env.BENCH_ROOT ?? path.join(import.meta.dirname, '../..'));
-const ADMIN_PASSWORD = 'bench-admin-password';
+export const ADMIN_PASSWORD = 'bench-admin-password';
 
 export async function startServer(env = {}) {
 	if (!existsSync(path.join(ROOT, 'build/handler.js'))) throw new Error(`no build in ${ROOT}: run \`npm run build\` first`);

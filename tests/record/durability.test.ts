@@ -50,14 +50,29 @@ const freeMb = (dir: string) => {
 };
 
 describe('durability', () => {
-	it.concurrent('kill -9 while recording: the last file plays, at most ~1 s lost', async () => {
+	/** A server recording a fake camera continuously in 60 s segments, `ms` into its first segment. */
+	async function recordingFor(name: string, ms: number) {
 		const cam = await startFakeCamera();
-		const s = await startServer('sqlite', { RECORD_MIN_FREE_MB: '1' });
+		const s = await startServer('sqlite', { RECORD_MIN_FREE_MB: '1' }).catch(async (e) => {
+			await cam.stop();
+			throw e;
+		});
 		try {
 			const admin = await s.adminToken();
-			const id = await createCamera(s, admin, 'crash', cam.url, { recordMode: 'continuous', segmentSec: 60 });
+			const id = await createCamera(s, admin, name, cam.url, { recordMode: 'continuous', segmentSec: 60 });
 			await until(async () => (await segments(s, admin, id)).segments.length > 0, 15_000, 'recording');
-			await sleep(5000);
+			await sleep(ms);
+			return { cam, s, admin, id };
+		} catch (e) {
+			await s.stop();
+			await cam.stop();
+			throw e;
+		}
+	}
+
+	it.concurrent('kill -9 while recording: the last file plays, at most ~1 s lost', async () => {
+		const { cam, s, admin, id } = await recordingFor('crash', 5000);
+		try {
 			const killedAt = Date.now();
 			process.kill(listenerPid(s.port), 'SIGKILL');
 			await sleep(300);
@@ -81,13 +96,8 @@ describe('durability', () => {
 	});
 
 	it.concurrent('a camera that drops mid-segment: what it sent is a closed, playable segment at once', async () => {
-		const cam = await startFakeCamera();
-		const s = await startServer('sqlite', { RECORD_MIN_FREE_MB: '1' });
+		const { cam, s, admin, id } = await recordingFor('drops', 4000);
 		try {
-			const admin = await s.adminToken();
-			const id = await createCamera(s, admin, 'drops', cam.url, { recordMode: 'continuous', segmentSec: 60 });
-			await until(async () => (await segments(s, admin, id)).segments.length > 0, 15_000, 'recording');
-			await sleep(4000);
 			await cam.stop();
 			// Closed as soon as the ingest sees the camera gone, long before the 60 s segment would end.
 			const { segments: list } = await closedSegments(s, admin, id, 1, 10_000);
