@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from '../support/server';
 import { PROVIDERS } from '../support/databases';
 import { startFakeCamera, type FakeCamera } from '../support/fake-camera';
-import { sleep, until } from '../support/media';
+import { ffprobe, sleep, until, videoStream } from '../support/media';
 import { closedSegments, createCamera, probeDuration, segments } from './support';
 
 describe.each(PROVIDERS)('recording on %s', (provider) => {
@@ -98,6 +98,24 @@ describe.each(PROVIDERS)('recording on %s', (provider) => {
 		await sleep(1500);
 		await s.api(`/api/cameras/${id}/recording`, { method: 'POST', token: admin, body: { action: 'start' } });
 		await sleep(2500);
+		// The segment being written plays already, up to its last saved progress.
+		const live = await segments(s, admin, id);
+		const open = live.segments.find((x) => x.open)!;
+		expect(open.durationMs).toBeGreaterThan(0);
+		const growing = `${s.base}/api/cameras/${id}/playback.m3u8?start=${encodeURIComponent(open.start)}&end=${encodeURIComponent(new Date().toISOString())}&token=${admin}`;
+		expect((await (await fetch(growing)).text()).match(/#EXTINF/g)).toHaveLength(1);
+		// Frames decoded from it (about 30 a second; the fake camera sends 30 fps).
+		expect(Number(videoStream(await ffprobe(growing))?.nb_read_frames)).toBeGreaterThan(30);
+		// And exports already: the last seconds, while they are being recorded.
+		const clip = await s.api(`/api/cameras/${id}/exports`, { method: 'POST', token: admin, body: { start: open.start, end: new Date().toISOString() } });
+		expect(clip.status).toBe(202);
+		const clipId = (await clip.json()).id;
+		const exported = await until(async () => {
+			const e = await (await s.api(`/api/exports/${clipId}`, { token: admin })).json();
+			return e.status === 'done' || e.status === 'failed' ? e : undefined;
+		}, 20_000, 'export of the open segment');
+		expect(exported.status).toBe('done');
+		expect(await probeDuration(`${s.base}${exported.url}`)).toBeGreaterThan(1);
 		const stopped = await (await s.api(`/api/cameras/${id}/recording`, { method: 'POST', token: admin, body: { action: 'stop' } })).json();
 		expect(stopped).toMatchObject({ state: 'idle', manualUntil: null });
 		const after = await closedSegments(s, admin, id, first.length + 1);

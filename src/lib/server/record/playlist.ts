@@ -1,16 +1,18 @@
 // HLS VOD over recorded segments: each file is one media segment (its
 // fragments, by byte range) with its own init (EXT-X-MAP, the file's first
 // bytes). Where footage is missing, or the source restarted (a new timeline),
-// the playlist says EXT-X-DISCONTINUITY.
+// the playlist says EXT-X-DISCONTINUITY. A segment still being written is in it
+// as far as its row says (size and duration are saved together every 2 s, at a
+// fragment boundary): today's footage plays up to a few seconds ago.
 import { JOIN_MS, segmentEnd, type Segment } from './recording-index';
 
 /** `url(segment)`: where a segment's file is, relative to the playlist. */
 export function vodPlaylist(segments: Segment[], url: (s: Segment) => string): string {
-	const closed = segments.filter((s) => s.endAt !== null && s.size > s.initSize);
-	const target = Math.max(1, ...closed.map((s) => Math.ceil(s.durationMs / 1000)));
+	const playable = segments.filter((s) => s.size > s.initSize);
+	const target = Math.max(1, ...playable.map((s) => Math.ceil(s.durationMs / 1000)));
 	const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-PLAYLIST-TYPE:VOD', `#EXT-X-TARGETDURATION:${target}`, '#EXT-X-MEDIA-SEQUENCE:0', '#EXT-X-INDEPENDENT-SEGMENTS'];
 	let previous: Segment | undefined;
-	for (const s of closed) {
+	for (const s of playable) {
 		if (previous && Math.abs(s.startAt.getTime() - segmentEnd(previous).getTime()) > JOIN_MS) lines.push('#EXT-X-DISCONTINUITY');
 		const uri = url(s);
 		lines.push(
