@@ -25,8 +25,8 @@ test('the manifest is valid and its icons exist in their sizes', async ({ page, 
 
 test('the service worker activates and serves the offline page without network', async ({ page, context }) => {
 	await logIn(page, '/');
-	const state = await page.evaluate(async () => (await navigator.serviceWorker.ready).active?.state);
-	expect(state).toBe('activated');
+	// ready resolves once a worker is active, which may still be "activating".
+	await expect.poll(() => page.evaluate(async () => (await navigator.serviceWorker.ready).active?.state), { timeout: 15_000 }).toBe('activated');
 	await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
 
 	await context.setOffline(true);
