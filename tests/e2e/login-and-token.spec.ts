@@ -1,10 +1,9 @@
 // A person logs in through the browser and opens "Your API token" (document 000).
 import { expect, test } from '@playwright/test';
-
-const ADMIN = { username: 'admin', password: 'e2e-admin-password' };
+import { ADMIN, logIn } from './helpers';
 
 test('wrong password shows an error, the right one opens the camera list', async ({ page }) => {
-	await page.goto('/');
+	await page.goto('/', { waitUntil: 'networkidle' }); // hydrated: it would clear fields filled before
 	await expect(page).toHaveURL(/\/login\?next=%2F/);
 	await page.getByLabel('Username').fill('admin');
 	await page.getByLabel('Password').fill('not-the-password');
@@ -28,10 +27,7 @@ test('the API token page shows a working token, camera IDs with URLs, and filled
 	).json();
 
 	await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
-	await page.goto('/login?next=/token');
-	await page.getByLabel('Username').fill(ADMIN.username);
-	await page.getByLabel('Password').fill(ADMIN.password);
-	await page.getByRole('button', { name: 'Log in' }).click();
+	await logIn(page, '/token');
 	await expect(page.getByRole('heading', { name: 'Your API token' })).toBeVisible();
 
 	// The token shown works against the API.

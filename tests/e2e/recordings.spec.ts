@@ -1,16 +1,8 @@
 // Recordings in Chromium: the HLS VOD playlist plays through hls.js, seeks,
 // changes speed and pauses; the page shows the calendar and the timeline, records
 // by hand and exports a clip with progress and a download.
-import { expect, test, type Page } from '@playwright/test';
-
-const ADMIN = { username: 'admin', password: 'e2e-admin-password' };
-
-async function login(page: Page, next: string) {
-	await page.goto(`/login?next=${encodeURIComponent(next)}`);
-	await page.getByLabel('Username').fill(ADMIN.username);
-	await page.getByLabel('Password').fill(ADMIN.password);
-	await page.getByRole('button', { name: 'Log in' }).click();
-}
+import { expect, test } from '@playwright/test';
+import { ADMIN, logIn } from './helpers';
 
 test('a recorded camera plays, seeks, changes speed, records by hand and exports', async ({ page, request }) => {
 	test.setTimeout(90_000);
@@ -21,7 +13,7 @@ test('a recorded camera plays, seeks, changes speed, records by hand and exports
 		.poll(async () => (await (await request.get(`/api/cameras/${cam.id}/recordings`, { headers })).json()).segments.filter((s: { open: boolean }) => !s.open).length, { timeout: 30_000 })
 		.toBeGreaterThanOrEqual(4);
 
-	await login(page, `/cameras/${cam.id}/recordings`);
+	await logIn(page, `/cameras/${cam.id}/recordings`);
 	await expect(page.getByRole('heading', { name: /Recordings/ })).toBeVisible();
 	const today = new Date();
 	const iso = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, '0')}-${String(today.getDate()).padStart(2, '0')}`;
@@ -76,6 +68,6 @@ test('a recorded camera plays, seeks, changes speed, records by hand and exports
 });
 
 test('a camera the user may not see has no recordings page', async ({ page }) => {
-	await login(page, '/cameras/000000000000/recordings');
+	await logIn(page, '/cameras/000000000000/recordings');
 	await expect(page.getByText(/camera not found|Not found/i)).toBeVisible();
 });
