@@ -111,9 +111,10 @@ export class JanusProcess extends EventEmitter {
 		const binary = this.opts.binary ?? process.env.JANUS_BIN ?? '/usr/bin/janus';
 		const args = ['-F', dir, '-C', path.join(dir, 'janus.jcfg'), '-o', '-N', '-L', logFile];
 		// The kernel ends Janus when this process dies, even by SIGKILL (no orphaned Janus
-		// holding ports); setpriv execs Janus, so the pid stays the same.
+		// holding ports); setpriv execs Janus, so the pid stays the same. SIGKILL: Janus
+		// was seen to hang in its graceful shutdown after a SIGTERM and live on as an orphan.
 		const child = existsSync(SETPRIV)
-			? spawn(SETPRIV, ['--pdeathsig', 'SIGTERM', '--', binary, ...args], { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir })
+			? spawn(SETPRIV, ['--pdeathsig', 'SIGKILL', '--', binary, ...args], { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir })
 			: spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir });
 		this.child = child;
 		if (child.pid) writeFileSync(path.join(dir, 'janus.pid'), String(child.pid));
@@ -276,7 +277,7 @@ const SETPRIV = '/usr/bin/setpriv';
 // Janus processes of this Node process: terminated on exit (also without stop()).
 const activeChildren = new Set<ChildProcess>();
 process.once('exit', () => {
-	for (const c of activeChildren) c.kill('SIGTERM');
+	for (const c of activeChildren) c.kill('SIGKILL'); // no time to wait for a graceful end
 });
 
 /**
