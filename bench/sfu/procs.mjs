@@ -2,7 +2,6 @@
 // exit, error or signal) and CPU accounting of process trees from /proc.
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 
 const CLK_TCK = 100; // getconf CLK_TCK on Linux/x86-64
 const children = new Set();
@@ -69,16 +68,7 @@ export async function stopAll() {
 	await Promise.all([...children].map((c) => stopChild(c)));
 }
 
-export function freePort() {
-	return new Promise((resolve, reject) => {
-		const s = createServer();
-		s.once('error', reject);
-		s.listen(0, '127.0.0.1', () => {
-			const { port } = s.address();
-			s.close(() => resolve(port));
-		});
-	});
-}
+export { freePort } from '../lib/run.mjs';
 
 /** A free UDP port pair base (even), checked by binding. */
 export async function freeUdpPort() {
