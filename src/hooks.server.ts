@@ -13,12 +13,14 @@ import { startRtspServer } from '$lib/server/rtsp/server';
 import { startRtmpServer } from '$lib/server/rtmp/server';
 import { config } from '$lib/server/config';
 import { recorders } from '$lib/server/record/recorders';
+import { failInterruptedExports } from '$lib/server/record/exports';
 import { LANGUAGE_COOKIE, requestLanguage } from '$lib/i18n';
 
 export const init: ServerInit = async () => {
 	await bootstrap();
 	await live.start();
 	await recorders.start();
+	await failInterruptedExports();
 	startSfu();
 	attachRealtime();
 	// A port already taken (another instance) costs that protocol, not the whole server.

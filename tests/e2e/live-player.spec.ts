@@ -1,7 +1,7 @@
 // The <video-stream> element of document 000's embed example plays the demo
 // camera in Chromium in each mode: decoded frames counted, not just "loaded".
 import { expect, test } from '@playwright/test';
-import { play } from './play';
+import { play, playerState } from './play';
 import { startTcpProxy } from '../support/tcp-proxy';
 
 const ADMIN = { username: 'admin', password: 'e2e-admin-password' };
@@ -56,13 +56,12 @@ test('a player off screen holds no stream; it plays when scrolled into view and 
 		player.style.cssText = 'display:block;width:640px;height:360px;margin-bottom:3000px';
 		document.body.appendChild(player);
 	}, `${baseURL!.replace('http', 'ws')}/api/proxy/ws?id=${id}&token=${token}`);
-	const state = () => page.evaluate(() => (document.querySelector('video-stream') as HTMLElement & { state: string }).state);
 	await page.waitForTimeout(1500);
-	expect(await state()).toBe('idle');
+	expect(await playerState(page)).toBe('idle');
 	await page.locator('video-stream').scrollIntoViewIfNeeded();
-	await expect.poll(state, { timeout: 15_000 }).toBe('playing');
+	await expect.poll(() => playerState(page), { timeout: 15_000 }).toBe('playing');
 	await page.evaluate(() => window.scrollTo(0, 0));
-	await expect.poll(state, { timeout: 5000 }).toBe('idle');
+	await expect.poll(() => playerState(page), { timeout: 5000 }).toBe('idle');
 });
 
 test('over a link that goes silent (network loss), the player notices the stall and plays again once the link is back', async ({ page, request, baseURL }) => {
@@ -72,12 +71,11 @@ test('over a link that goes silent (network loss), the player notices the stall 
 	try {
 		const result = await play(page, 'mse', `ws://127.0.0.1:${link.port}/api/proxy/ws?id=${id}&token=${token}`);
 		expect(result.activeMode).toBe('mse');
-		const state = () => page.evaluate(() => (document.querySelector('video-stream') as HTMLElement & { state: string }).state);
-		link.cut();
-		await expect.poll(state, { timeout: 15_000 }).toBe('reconnecting');
+			link.cut();
+		await expect.poll(() => playerState(page), { timeout: 15_000 }).toBe('reconnecting');
 		await page.waitForTimeout(10_000);
 		link.restore();
-		await expect.poll(state, { timeout: 40_000 }).toBe('playing');
+		await expect.poll(() => playerState(page), { timeout: 40_000 }).toBe('playing');
 		const frames = await page.evaluate(
 			() =>
 				new Promise<number>((resolve) => {

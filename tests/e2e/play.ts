@@ -33,3 +33,6 @@ export async function play(page: Page, mode: string, src: string, limitMs = 20_0
 		{ mode, src, limitMs }
 	);
 }
+
+/** The state of the page's <video-stream>: idle, connecting, playing, reconnecting or error. */
+export const playerState = (page: Page) => page.evaluate(() => (document.querySelector('video-stream') as HTMLElement & { state: string }).state);

@@ -7,7 +7,7 @@ import { startServer, type TestServer } from '../support/server';
 import { PROVIDERS } from '../support/databases';
 import { startFakeCamera, type FakeCamera } from '../support/fake-camera';
 import { ffprobe, sleep, until, videoStream } from '../support/media';
-import { closedSegments, createCamera, probeDuration, segments } from './support';
+import { closedSegments, createCamera, finishedExport, probeDuration, segments } from './support';
 
 describe.each(PROVIDERS)('recording on %s', (provider) => {
 	let s: TestServer;
@@ -63,10 +63,7 @@ describe.each(PROVIDERS)('recording on %s', (provider) => {
 		const created = await s.api(`/api/cameras/${id}/exports`, { method: 'POST', token: admin, body: { start: new Date(from).toISOString(), end: new Date(from + 10_000).toISOString() } });
 		expect(created.status).toBe(202);
 		const { id: exportId } = await created.json();
-		const done = await until(async () => {
-			const e = await (await s.api(`/api/exports/${exportId}`, { token: admin })).json();
-			return e.status === 'done' || e.status === 'failed' ? e : undefined;
-		}, 20_000, 'export done');
+		const done = await finishedExport(s, admin, exportId);
 		expect(done).toMatchObject({ status: 'done', progress: 100, url: expect.stringContaining(`/api/exports/${exportId}/file`), size: expect.any(Number) });
 		expect(Math.abs((await probeDuration(`${s.base}${done.url}`)) - 10)).toBeLessThanOrEqual(0.5);
 
@@ -110,10 +107,7 @@ describe.each(PROVIDERS)('recording on %s', (provider) => {
 		const clip = await s.api(`/api/cameras/${id}/exports`, { method: 'POST', token: admin, body: { start: open.start, end: new Date().toISOString() } });
 		expect(clip.status).toBe(202);
 		const clipId = (await clip.json()).id;
-		const exported = await until(async () => {
-			const e = await (await s.api(`/api/exports/${clipId}`, { token: admin })).json();
-			return e.status === 'done' || e.status === 'failed' ? e : undefined;
-		}, 20_000, 'export of the open segment');
+		const exported = await finishedExport(s, admin, clipId);
 		expect(exported.status).toBe('done');
 		expect(await probeDuration(`${s.base}${exported.url}`)).toBeGreaterThan(1);
 		const stopped = await (await s.api(`/api/cameras/${id}/recording`, { method: 'POST', token: admin, body: { action: 'stop' } })).json();

@@ -39,6 +39,17 @@ export async function closedSegments(s: TestServer, token: string, id: string, m
 	}
 }
 
+/** Waits until an export is done or failed; its view. */
+export async function finishedExport(s: TestServer, token: string, id: string, ms = 20_000) {
+	const deadline = Date.now() + ms;
+	for (;;) {
+		const e = await (await s.api(`/api/exports/${id}`, { token })).json();
+		if (e.status === 'done' || e.status === 'failed') return e;
+		if (Date.now() > deadline) throw new Error(`export ${id} still ${e.status} after ${ms} ms`);
+		await new Promise((resolve) => setTimeout(resolve, 200));
+	}
+}
+
 /**
  * ffprobe's duration (seconds) of a file or URL. A segment keeps the camera's
  * timeline (its first decode time is where the previous segment ended), and

@@ -1,8 +1,13 @@
 // t() for components: the language of the page being shown (the root layout's data.lang).
 import { page } from '$app/state';
-import { isLanguage, translate, type MessageKey } from './index';
+import { isLanguage, translate, type Language, type MessageKey } from './index';
+
+/** The page's language, also for Intl formatting of dates and numbers. */
+export function pageLanguage(): Language {
+	const lang = page.data?.lang;
+	return isLanguage(lang) ? lang : 'en';
+}
 
 export function t(key: MessageKey, params?: Record<string, string | number>): string {
-	const lang = page.data?.lang;
-	return translate(isLanguage(lang) ? lang : 'en', key, params);
+	return translate(pageLanguage(), key, params);
 }

@@ -28,8 +28,7 @@ const waiting: Job[] = [];
 let running = 0;
 
 export async function createExport(userId: string, cameraId: string, start: Date, end: Date, transcode: boolean): Promise<string> {
-	// A segment still being written counts as far as its row says (see playlist.ts): the last minute can be exported now.
-	const segments = (await segmentsBetween(cameraId, start, end)).filter((s) => s.size > s.initSize);
+	const segments = await segmentsBetween(cameraId, start, end);
 	if (!segments.length) throw new ApiError(404, 'no recordings in this range');
 	if (waiting.length >= WAITING_MAX) throw new ApiError(429, 'too many exports waiting: try again when some are done');
 	const id = randomUUID();

@@ -11,7 +11,6 @@ import type { Camera } from '../cameras/cameras';
 import { recoverOpenSegments } from './recording-index';
 import { CameraRecorder, type RecordReason, type RecorderStatus } from './recorder';
 import { retentionPass, removeCameraMedia, type DiskState } from './retention';
-import { failInterruptedExports } from './exports';
 import { periodicSnapshots } from './snapshots';
 import { inWindow, listSchedules, scheduleEvents, type Schedule } from './schedules';
 
@@ -32,7 +31,6 @@ class Recorders extends EventEmitter<{ recording: [cameraId: string, recording: 
 	async start() {
 		const repaired = await recoverOpenSegments();
 		if (repaired) console.log(`recording: repaired ${repaired} segment(s) left open by the last run`);
-		await failInterruptedExports();
 		for (const camera of await db.camera.findMany()) await this.sync(camera);
 		cameraEvents.on('saved', (camera) => void this.sync(camera).then(() => this.apply(camera.id)));
 		// Before the live hub forgets the camera: a recorder detaching afterwards would start its ingest again.

@@ -34,7 +34,11 @@ export function updateSegment(id: number, startAt: Date, durationMs: number, siz
 	return db.recording.update({ where: { id }, data: { startAt, durationMs, size, endAt } });
 }
 
-/** Segments of a camera overlapping [start, end), oldest first (the one being written included). */
+/**
+ * Segments of a camera overlapping [start, end) that hold footage, oldest first. The one
+ * being written is included as far as its row says: its size and duration are saved
+ * together every 2 s, at a fragment boundary, so it plays and exports up to then.
+ */
 export async function segmentsBetween(cameraId: string, start: Date, end: Date): Promise<Segment[]> {
 	// A segment is at most an hour long (segment length limit), so its start is after start - 1 h.
 	const rows = await db.recording.findMany({
